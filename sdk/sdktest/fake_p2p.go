@@ -15,6 +15,10 @@ import (
 // FakeNetwork connects FakeGossip peers in memory: a payload one peer
 // publishes reaches every other peer's subscribers. No validation.
 type FakeNetwork struct {
+	// Loopback also delivers a peer's own publications to it, so that one
+	// peer alone can exercise the whole contract.
+	Loopback bool
+
 	mu    sync.Mutex
 	peers []*FakeGossip
 }
@@ -54,7 +58,7 @@ func (g *FakeGossip) Publish(_ context.Context, env *eth.ExecutionPayloadEnvelop
 	peers := append([]*FakeGossip(nil), g.net.peers...)
 	g.net.mu.Unlock()
 	for _, p := range peers {
-		if p != g {
+		if p != g || g.net.Loopback {
 			p.deliver(p2p.Received{Envelope: env, PeerID: g.id})
 		}
 	}

@@ -1,0 +1,170 @@
+package pluginhost
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	plugin "github.com/hashicorp/go-plugin"
+
+	"github.com/opalnode/opal/sdk"
+	"github.com/opalnode/opal/sdk/deriver"
+	"github.com/opalnode/opal/sdk/engine"
+	"github.com/opalnode/opal/sdk/l1source"
+	"github.com/opalnode/opal/sdk/originselector"
+	"github.com/opalnode/opal/sdk/p2p"
+)
+
+// assign asserts a dispensed client to its kind's interface, once.
+func assign(kind sdk.Kind, raw any) (sdk.Components, error) {
+	var c sdk.Components
+	ok := false
+	switch kind {
+	case sdk.L1Source:
+		c.L1Source, ok = raw.(l1source.Source)
+	case sdk.Deriver:
+		c.Deriver, ok = raw.(deriver.Deriver)
+	case sdk.OriginSelector:
+		c.OriginSelector, ok = raw.(originselector.Selector)
+	case sdk.Engine:
+		c.Engine, ok = raw.(engine.Engine)
+	case sdk.P2P:
+		c.P2P, ok = raw.(p2p.Gossip)
+	}
+	if !ok {
+		return sdk.Components{}, fmt.Errorf("dispensed %T is not a %s plugin", raw, kind)
+	}
+	return c, nil
+}
+
+// exitedCh returns a channel closed when the plugin process ends.
+func exitedCh(c *plugin.Client) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		// go-plugin closes no channel on exit, but Exited flips as soon
+		// as its wait goroutine sees the process end; a short poll keeps
+		// detection well under a second without touching go-plugin's
+		// internals.
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for range t.C {
+			if c.Exited() {
+				close(ch)
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// watch supervises a process plugin: on exit it reports and, per policy,
+// restarts with exponential backoff until it is back or the host closes.
+func (h *Host) watch(inst *Instance) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		for {
+			client := inst.client.Load()
+			<-exitedCh(client)
+			if h.closed.Load() {
+				return
+			}
+			inst.up.Store(false)
+			msg := "plugin process exited"
+			inst.lastErr.Store(&msg)
+			restarting := inst.Spec.OnFailure != Stop
+			h.opts.Logger.Error("plugin process exited", "kind", inst.Spec.Kind, "name", inst.Spec.Name(),
+				"key", inst.Spec.Key, "restarting", restarting)
+			h.opts.Events(Exited{Kind: inst.Spec.Kind, Name: inst.Spec.Name(), Restarting: restarting})
+			if !restarting {
+				return
+			}
+			if !h.restart(inst) {
+				return
+			}
+		}
+	}()
+}
+
+// restart brings a plugin back; false when the host closed meanwhile.
+func (h *Host) restart(inst *Instance) bool {
+	backoff := h.opts.MinBackoff
+	for attempt := 1; ; attempt++ {
+		time.Sleep(backoff)
+		if h.closed.Load() {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		comps, client, err := h.start(ctx, inst.Spec)
+		if err == nil {
+			inst.current.Store(&comps)
+			inst.client.Store(client)
+			err = h.configure(ctx, inst)
+			if err != nil {
+				client.Kill()
+			}
+		}
+		cancel()
+		if err == nil {
+			n := inst.restarts.Add(1)
+			inst.up.Store(true)
+			h.opts.Logger.Info("plugin restarted", "kind", inst.Spec.Kind, "name", inst.Spec.Name(), "restarts", n)
+			h.opts.Events(Restarted{Kind: inst.Spec.Kind, Name: inst.Spec.Name(), Restarts: int(n)})
+			return true
+		}
+		msg := err.Error()
+		inst.lastErr.Store(&msg)
+		h.opts.Logger.Error("plugin restart failed", "kind", inst.Spec.Kind, "attempt", attempt, "err", err)
+		h.opts.Events(RestartFailed{Kind: inst.Spec.Kind, Name: inst.Spec.Name(), Err: err})
+		backoff *= 2
+		if backoff > h.opts.MaxBackoff {
+			backoff = h.opts.MaxBackoff
+		}
+	}
+}
+
+// Instances returns the loaded plugins.
+func (h *Host) Instances() map[sdk.Kind]*Instance {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[sdk.Kind]*Instance, len(h.instances))
+	for k, v := range h.instances {
+		out[k] = v
+	}
+	return out
+}
+
+// Kill ends a process plugin with SIGKILL, as a crash would (for tests and
+// operators); in-process plugins cannot be killed.
+func (i *Instance) Kill() bool {
+	c := i.client.Load()
+	if c == nil {
+		return false
+	}
+	rc := c.ReattachConfig()
+	if rc == nil || rc.Pid == 0 {
+		return false
+	}
+	p, err := os.FindProcess(rc.Pid)
+	if err != nil {
+		return false
+	}
+	return p.Kill() == nil
+}
+
+// Close stops every plugin process and the supervisors.
+func (h *Host) Close() {
+	if h.closed.Swap(true) {
+		return
+	}
+	h.mu.Lock()
+	insts := h.instances
+	h.mu.Unlock()
+	for _, inst := range insts {
+		if c := inst.client.Load(); c != nil {
+			c.Kill()
+		}
+	}
+	h.wg.Wait()
+}
