@@ -1,0 +1,238 @@
+// Package config reads opal's configuration: one TOML file, overlaid by
+// OPAL_* environment variables, overlaid by command-line flags whose names
+// follow op-node's. Unknown keys and bad values are errors that name the key.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/sdk"
+)
+
+// Config is the node's whole configuration. The koanf tags are the keys of
+// the TOML file; env variables are OPAL_ + the key upper-cased with dots as
+// underscores (l2.jwt_secret → OPAL_L2_JWT_SECRET).
+type Config struct {
+	// Network names a known chain (op-mainnet, op-sepolia, base-mainnet,
+	// base-sepolia); exclusive with rollup.config.
+	Network string `koanf:"network"`
+
+	Rollup struct {
+		// Config is the path of a rollup.json in op-node's format.
+		Config string `koanf:"config"`
+		// L1ChainConfig is the path of the L1's geth genesis JSON; needed for
+		// any L1 other than Ethereum mainnet and Sepolia.
+		L1ChainConfig string `koanf:"l1_chain_config"`
+	} `koanf:"rollup"`
+
+	L1 struct {
+		RPC      string `koanf:"rpc"`
+		Beacon   string `koanf:"beacon"`
+		TrustRPC bool   `koanf:"trust_rpc"`
+		RPCKind  string `koanf:"rpc_kind"`
+	} `koanf:"l1"`
+
+	L2 struct {
+		// Engine is the authenticated Engine API endpoint.
+		Engine string `koanf:"engine"`
+		// JWTSecret is the path of the 32-byte hex secret.
+		JWTSecret string `koanf:"jwt_secret"`
+	} `koanf:"l2"`
+
+	Sequencer struct {
+		Enabled    bool   `koanf:"enabled"`
+		Stopped    bool   `koanf:"stopped"`
+		L1Confs    uint64 `koanf:"l1_confs"`
+		MaxSafeLag uint64 `koanf:"max_safe_lag"`
+		Recover    bool   `koanf:"recover"`
+	} `koanf:"sequencer"`
+
+	Verifier struct {
+		L1Confs uint64 `koanf:"l1_confs"`
+	} `koanf:"verifier"`
+
+	RPC struct {
+		Addr        string `koanf:"addr"`
+		Port        int    `koanf:"port"`
+		EnableAdmin bool   `koanf:"enable_admin"`
+	} `koanf:"rpc"`
+
+	Metrics struct {
+		Enabled bool   `koanf:"enabled"`
+		Addr    string `koanf:"addr"`
+		Port    int    `koanf:"port"`
+		Pprof   bool   `koanf:"pprof"`
+	} `koanf:"metrics"`
+
+	// DataDir holds the head store; empty means a fresh temporary dir.
+	DataDir string `koanf:"data_dir"`
+
+	Log struct {
+		Level  string `koanf:"level"`
+		Format string `koanf:"format"`
+	} `koanf:"log"`
+
+	Plugins map[string]Plugin `koanf:"plugins"`
+}
+
+// Plugin is one [plugins.<kind>] section.
+type Plugin struct {
+	Builtin      string         `koanf:"builtin" json:"builtin"`
+	Path         string         `koanf:"path" json:"path"`
+	SHA256       string         `koanf:"sha256" json:"sha256"`
+	Mode         string         `koanf:"mode" json:"mode"`
+	OnFailure    string         `koanf:"on_failure" json:"on_failure"`
+	StartTimeout time.Duration  `koanf:"start_timeout" json:"start_timeout"`
+	Config       map[string]any `koanf:"config" json:"config"`
+}
+
+// Default returns the configuration used where nothing else is said: the
+// default plugins in-process, op-node's default ports, loopback listeners.
+func Default() *Config {
+	c := &Config{}
+	c.L1.RPC = "http://127.0.0.1:8545"
+	c.L1.RPCKind = "standard"
+	c.L2.Engine = "http://127.0.0.1:8551"
+	c.Sequencer.L1Confs = 4
+	c.RPC.Addr = "127.0.0.1"
+	c.RPC.Port = 9545
+	c.Metrics.Addr = "127.0.0.1"
+	c.Metrics.Port = 7300
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	c.Plugins = map[string]Plugin{}
+	for _, k := range sdk.Kinds {
+		c.Plugins[string(k)] = Plugin{Builtin: "default", Mode: string(pluginhost.InProcess), OnFailure: string(pluginhost.Restart)}
+	}
+	return c
+}
+
+// Validate checks every value and returns all problems, each naming its key.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	if c.Network != "" && c.Rollup.Config != "" {
+		bad("network", "set either network or rollup.config, not both")
+	}
+	if c.Network != "" && !KnownNetwork(c.Network) {
+		bad("network", "unknown network %q (known: %s)", c.Network, strings.Join(Networks(), ", "))
+	}
+	checkURL := func(key, v string, schemes ...string) {
+		if v == "" {
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" {
+			bad(key, "%q is not a URL", v)
+			return
+		}
+		for _, s := range schemes {
+			if u.Scheme == s {
+				return
+			}
+		}
+		bad(key, "scheme %q not allowed (want one of %s)", u.Scheme, strings.Join(schemes, ", "))
+	}
+	checkURL("l1.rpc", c.L1.RPC, "http", "https", "ws", "wss")
+	checkURL("l1.beacon", c.L1.Beacon, "http", "https")
+	checkURL("l2.engine", c.L2.Engine, "http", "https", "ws", "wss")
+	switch c.L1.RPCKind {
+	case "standard", "basic", "any", "alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon":
+	default:
+		bad("l1.rpc_kind", "unknown kind %q", c.L1.RPCKind)
+	}
+	checkListen := func(key, addr string, port int) {
+		if net.ParseIP(addr) == nil && addr != "localhost" {
+			bad(key+".addr", "%q is not an IP address", addr)
+		}
+		if port < 0 || port > 65535 {
+			bad(key+".port", "%d is out of range 0..65535", port)
+		}
+	}
+	checkListen("rpc", c.RPC.Addr, c.RPC.Port)
+	checkListen("metrics", c.Metrics.Addr, c.Metrics.Port)
+	switch strings.ToLower(c.Log.Level) {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "unknown level %q (trace, debug, info, warn, error)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "unknown format %q (text, json)", c.Log.Format)
+	}
+	for kind, p := range c.Plugins {
+		key := "plugins." + kind
+		if !sdk.Kind(kind).Valid() {
+			bad(key, "unknown plugin kind %q (known: l1source, deriver, originselector, engine, p2p)", kind)
+			continue
+		}
+		switch {
+		case p.Builtin != "" && p.Path != "":
+			bad(key, "set either builtin or path, not both")
+		case p.Builtin == "" && p.Path == "":
+			bad(key, "set builtin or path")
+		case p.Path != "" && p.SHA256 == "":
+			bad(key+".sha256", "required with path (the sha256 of the plugin binary)")
+		case p.Path != "" && p.Mode == string(pluginhost.InProcess):
+			bad(key+".mode", "an external plugin (path) always runs as a process")
+		}
+		switch pluginhost.Mode(p.Mode) {
+		case pluginhost.InProcess, pluginhost.Process, "":
+		default:
+			bad(key+".mode", "unknown mode %q (inprocess, process)", p.Mode)
+		}
+		switch pluginhost.Policy(p.OnFailure) {
+		case pluginhost.Restart, pluginhost.Stop, "":
+		default:
+			bad(key+".on_failure", "unknown policy %q (restart, stop)", p.OnFailure)
+		}
+		if p.StartTimeout < 0 {
+			bad(key+".start_timeout", "must not be negative")
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid config:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// Specs turns the plugin sections into load specs, in load order. P2P is
+// only loaded when configured with a section of its own in the file or
+// flags, since a node can run without gossip.
+func (c *Config) Specs(configJSON func(map[string]any) ([]byte, error)) ([]pluginhost.Spec, error) {
+	var out []pluginhost.Spec
+	for _, k := range sdk.Kinds {
+		p, ok := c.Plugins[string(k)]
+		if !ok {
+			continue
+		}
+		raw, err := configJSON(p.Config)
+		if err != nil {
+			return nil, fmt.Errorf("plugins.%s.config: %w", k, err)
+		}
+		mode := pluginhost.Mode(p.Mode)
+		if p.Path != "" || mode == "" && p.Builtin == "" {
+			mode = pluginhost.Process
+		}
+		if mode == "" {
+			mode = pluginhost.InProcess
+		}
+		policy := pluginhost.Policy(p.OnFailure)
+		if policy == "" {
+			policy = pluginhost.Restart
+		}
+		out = append(out, pluginhost.Spec{
+			Kind: k, Key: "plugins." + string(k), Builtin: p.Builtin, Path: p.Path, SHA256: p.SHA256,
+			Mode: mode, Config: raw, OnFailure: policy, StartTimeout: p.StartTimeout,
+		})
+	}
+	return out, nil
+}

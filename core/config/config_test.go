@@ -1,0 +1,167 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "opal.toml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func flags(t *testing.T, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load("", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RPC.Addr != "127.0.0.1" || cfg.RPC.Port != 9545 || cfg.Plugins["deriver"].Builtin != "default" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
+// File < environment < flags, and --l1 and --l1.beacon both survive (the
+// key-delimiter trap: "l1" is a URL and a prefix in op-node's flags).
+func TestPrecedenceAndOpNodeFlags(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, `
+[l1]
+rpc = "http://file:8545"
+beacon = "http://file:5052"
+[rpc]
+port = 1111
+[plugins.deriver]
+mode = "process"
+[plugins.deriver.config]
+answer = 42
+nested = { a = "b" }
+`)
+	env := []string{"OPAL_RPC_PORT=2222", "OPAL_L2_JWT_SECRET=/env/jwt", "OPAL_VECTORS=/ignored", "HOME=/root"}
+	cfg, err := Load(path, flags(t, "--l1", "http://flag:8545", "--l2.jwt-secret", "/flag/jwt", "--l2", "http://flag:8551"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.L1.RPC != "http://flag:8545" || cfg.L1.Beacon != "http://file:5052" {
+		t.Fatalf("l1: %+v", cfg.L1)
+	}
+	if cfg.RPC.Port != 2222 {
+		t.Fatalf("env should override the file: port %d", cfg.RPC.Port)
+	}
+	if cfg.L2.JWTSecret != "/flag/jwt" || cfg.L2.Engine != "http://flag:8551" {
+		t.Fatalf("flags should override env: %+v", cfg.L2)
+	}
+	d := cfg.Plugins["deriver"]
+	if d.Mode != "process" || d.Builtin != "default" {
+		t.Fatalf("plugin section should merge with the default: %+v", d)
+	}
+	raw, err := PluginConfigJSON(d.Config)
+	if err != nil || !strings.Contains(string(raw), `"answer":42`) || !strings.Contains(string(raw), `"nested":{"a":"b"}`) {
+		t.Fatalf("plugin config: %s, %v", raw, err)
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		file string
+		env  []string
+		want []string
+	}{
+		"unknown-top-key":  {file: "bogus = 1\n", want: []string{"bogus"}},
+		"unknown-nested":   {file: "[rpc]\nprot = 1\n", want: []string{"prot"}},
+		"bad-port":         {file: "[rpc]\nport = 70000\n", want: []string{"rpc.port"}},
+		"bad-type":         {file: "[rpc]\nport = \"abc\"\n", want: []string{"port"}},
+		"bad-url":          {file: "[l1]\nrpc = \"ftp://x\"\n", want: []string{"l1.rpc", "scheme"}},
+		"bad-mode":         {file: "[plugins.deriver]\nmode = \"sideways\"\n", want: []string{"plugins.deriver.mode"}},
+		"bad-policy":       {file: "[plugins.engine]\non_failure = \"shrug\"\n", want: []string{"plugins.engine.on_failure"}},
+		"unknown-kind":     {file: "[plugins.teleporter]\nbuiltin = \"x\"\n", want: []string{"plugins.teleporter"}},
+		"path-without-sum": {file: "[plugins.originselector]\nbuiltin = \"\"\npath = \"/x\"\n", want: []string{"plugins.originselector.sha256"}},
+		"builtin-and-path": {file: "[plugins.originselector]\nbuiltin = \"default\"\npath = \"/x\"\nsha256 = \"00\"\n", want: []string{"plugins.originselector", "either builtin or path"}},
+		"network-and-file": {file: "network = \"op-mainnet\"\n[rollup]\nconfig = \"r.json\"\n", want: []string{"network", "not both"}},
+		"unknown-network":  {file: "network = \"moonnet\"\n", want: []string{"network", "moonnet"}},
+		"bad-env":          {env: []string{"OPAL_RPC_PORT=notanumber"}, want: []string{"port"}},
+		"bad-log-level":    {file: "[log]\nlevel = \"loud\"\n", want: []string{"log.level"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := ""
+			if tc.file != "" {
+				path = writeFile(t, tc.file)
+			}
+			_, err := Load(path, nil, tc.env)
+			if err == nil {
+				t.Fatal("accepted; want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSpecsAndEffective(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "[plugins.originselector]\npath = \"/opt/sel\"\nsha256 = \"ab\"\non_failure = \"stop\"\n")
+	cfg, err := Load(path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := cfg.Specs(PluginConfigJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, s := range specs {
+		if s.Kind == "originselector" {
+			found = true
+			if s.Mode != "process" || s.Path != "/opt/sel" || s.OnFailure != "stop" || s.Key != "plugins.originselector" {
+				t.Fatalf("spec: %+v", s)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no originselector spec")
+	}
+	out, err := cfg.Effective()
+	if err != nil || !strings.Contains(out, `plugins.originselector.path = "/opt/sel"`) || !strings.Contains(out, "rpc.port = 9545") {
+		t.Fatalf("effective:\n%s\n%v", out, err)
+	}
+}
+
+func TestNetworks(t *testing.T) {
+	t.Parallel()
+	for _, n := range Networks() {
+		cfg, err := NetworkRollup(n)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if cfg.L2ChainID.Sign() == 0 {
+			t.Fatalf("%s: no chain id", n)
+		}
+	}
+	if cfg, _ := NetworkRollup("op-mainnet"); cfg.L2ChainID.Uint64() != 10 || !cfg.KeepKarstUpgradeGas {
+		t.Fatalf("op-mainnet: %+v", cfg)
+	}
+}

@@ -1,0 +1,245 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// flagKeys maps op-node-style flag names to config keys. The mapping is
+// explicit because op-node uses "l1" both as a value (--l1 URL) and as a
+// prefix (--l1.beacon), which a dotted key space cannot hold at once.
+var flagKeys = map[string]string{
+	"network":                "network",
+	"rollup.config":          "rollup.config",
+	"rollup.l1-chain-config": "rollup.l1_chain_config",
+	"l1":                     "l1.rpc",
+	"l1.beacon":              "l1.beacon",
+	"l1.trustrpc":            "l1.trust_rpc",
+	"l1.rpckind":             "l1.rpc_kind",
+	"l2":                     "l2.engine",
+	"l2.jwt-secret":          "l2.jwt_secret",
+	"sequencer.enabled":      "sequencer.enabled",
+	"sequencer.stopped":      "sequencer.stopped",
+	"sequencer.l1-confs":     "sequencer.l1_confs",
+	"sequencer.max-safe-lag": "sequencer.max_safe_lag",
+	"sequencer.recover":      "sequencer.recover",
+	"verifier.l1-confs":      "verifier.l1_confs",
+	"rpc.addr":               "rpc.addr",
+	"rpc.port":               "rpc.port",
+	"rpc.enable-admin":       "rpc.enable_admin",
+	"metrics.enabled":        "metrics.enabled",
+	"metrics.addr":           "metrics.addr",
+	"metrics.port":           "metrics.port",
+	"metrics.pprof":          "metrics.pprof",
+	"data-dir":               "data_dir",
+	"log.level":              "log.level",
+	"log.format":             "log.format",
+}
+
+// AddFlags defines the node's flags on fs. Defaults are not set on flags:
+// only flags given on the command line override the file and environment.
+func AddFlags(fs *pflag.FlagSet) {
+	d := Default()
+	fs.String("config", "", "path of the TOML config file")
+	fs.String("network", "", "known network: "+strings.Join(Networks(), ", "))
+	fs.String("rollup.config", "", "rollup.json in op-node's format")
+	fs.String("rollup.l1-chain-config", "", "the L1's geth genesis JSON (needed unless L1 is Ethereum mainnet or Sepolia)")
+	fs.String("l1", "", "L1 JSON-RPC endpoint (default "+d.L1.RPC+")")
+	fs.String("l1.beacon", "", "L1 beacon API endpoint (for blobs)")
+	fs.Bool("l1.trustrpc", false, "trust the L1 endpoint: skip verifying block, tx and receipt roots")
+	fs.String("l1.rpckind", "", "L1 endpoint kind for receipt fetching (default standard)")
+	fs.String("l2", "", "L2 Engine API endpoint (default "+d.L2.Engine+")")
+	fs.String("l2.jwt-secret", "", "file with the 32-byte hex JWT secret of the engine")
+	fs.Bool("sequencer.enabled", false, "build blocks as the sequencer")
+	fs.Bool("sequencer.stopped", false, "start with the sequencer stopped (admin_startSequencer starts it)")
+	fs.Uint64("sequencer.l1-confs", 0, "L1 confirmations before a block can be an origin (default 4)")
+	fs.Uint64("sequencer.max-safe-lag", 0, "pause sequencing while unsafe - safe >= this (0: never)")
+	fs.Bool("sequencer.recover", false, "recover mode: build the blocks derivation would produce")
+	fs.Uint64("verifier.l1-confs", 0, "L1 confirmations before derivation reads a block")
+	fs.String("rpc.addr", "", "RPC listen address (default 127.0.0.1)")
+	fs.Int("rpc.port", 0, "RPC listen port (default 9545)")
+	fs.Bool("rpc.enable-admin", false, "serve the admin_* API")
+	fs.Bool("metrics.enabled", false, "serve Prometheus metrics")
+	fs.String("metrics.addr", "", "metrics listen address (default 127.0.0.1)")
+	fs.Int("metrics.port", 0, "metrics listen port (default 7300)")
+	fs.Bool("metrics.pprof", false, "serve pprof on the metrics listener")
+	fs.String("data-dir", "", "directory of the node's state (default: a fresh temporary directory)")
+	fs.String("log.level", "", "trace, debug, info, warn, error (default info)")
+	fs.String("log.format", "", "text or json (default text)")
+}
+
+// envKeys maps OPAL_* variable names to config keys, for every key the
+// config has (plugin sections included).
+func envKeys() map[string]string {
+	out := map[string]string{}
+	for _, key := range flagKeys {
+		out[envName(key)] = key
+	}
+	for _, kind := range []string{"l1source", "deriver", "originselector", "engine", "p2p"} {
+		for _, f := range []string{"builtin", "path", "sha256", "mode", "on_failure", "start_timeout"} {
+			key := "plugins." + kind + "." + f
+			out[envName(key)] = key
+		}
+	}
+	return out
+}
+
+func envName(key string) string {
+	return "OPAL_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key))
+}
+
+// Load builds the effective configuration: defaults, then the file (when
+// path is not empty), then the environment, then the flags that were set.
+func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
+	k := koanf.New(".")
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	keys := envKeys()
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if key, known := keys[name]; known {
+			if err := k.Set(key, val); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	if fs != nil {
+		var ferr error
+		fs.Visit(func(f *pflag.Flag) {
+			key, ok := flagKeys[f.Name]
+			if !ok || ferr != nil {
+				return
+			}
+			ferr = k.Set(key, f.Value.String())
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+	}
+	// Plugin defaults are filled in per field after merging, so that a
+	// section that only sets path (an external plugin) does not inherit the
+	// default builtin, and one that only sets mode keeps the default builtin.
+	for _, kind := range []string{"l1source", "deriver", "originselector", "engine", "p2p"} {
+		pre := "plugins." + kind + "."
+		if !k.Exists(pre+"builtin") && !k.Exists(pre+"path") {
+			_ = k.Set(pre+"builtin", "default")
+		}
+		if !k.Exists(pre + "mode") {
+			mode := "inprocess"
+			if k.String(pre+"path") != "" {
+				mode = "process"
+			}
+			_ = k.Set(pre+"mode", mode)
+		}
+		if !k.Exists(pre + "on_failure") {
+			_ = k.Set(pre+"on_failure", "restart")
+		}
+	}
+	cfg := Default()
+	cfg.Plugins = map[string]Plugin{}
+	var md mapstructure.Metadata
+	err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.TextUnmarshallerHookFunc()),
+		WeaklyTypedInput: true,
+		ErrorUnused:      true,
+		Metadata:         &md,
+		Result:           cfg,
+		TagName:          "koanf",
+	}})
+	if err != nil {
+		return nil, explainDecode(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// explainDecode rewrites mapstructure's messages into key-named errors.
+func explainDecode(err error) error {
+	var de *mapstructure.DecodeError
+	msg := err.Error()
+	if errors.As(err, &de) {
+		msg = de.Error()
+	}
+	msg = strings.ReplaceAll(msg, "has invalid keys:", "unknown key(s):")
+	return fmt.Errorf("invalid config: %s", msg)
+}
+
+// PluginConfigJSON encodes a free-form plugin config table as JSON.
+func PluginConfigJSON(m map[string]any) ([]byte, error) {
+	if m == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(m)
+}
+
+// Effective renders the configuration as TOML-like sorted key = value
+// lines, for `opal config check`.
+func (c *Config) Effective() (string, error) {
+	var m map[string]any
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{TagName: "koanf", Result: &m})
+	if err != nil {
+		return "", err
+	}
+	if err := dec.Decode(c); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	var flat map[string]any
+	if err := json.Unmarshal(b, &flat); err != nil {
+		return "", err
+	}
+	lines := map[string]string{}
+	flatten("", flat, lines)
+	keys := make([]string, 0, len(lines))
+	for k := range lines {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "%s = %s\n", k, lines[k])
+	}
+	return sb.String(), nil
+}
+
+func flatten(prefix string, v any, out map[string]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, sub := range t {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			flatten(key, sub, out)
+		}
+	default:
+		b, _ := json.Marshal(t)
+		out[prefix] = string(b)
+	}
+}
