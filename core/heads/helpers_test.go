@@ -1,0 +1,5 @@
+package heads
+
+import "math/big"
+
+type bigInt = big.Int
