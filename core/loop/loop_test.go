@@ -1,0 +1,104 @@
+package loop
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type named string
+
+func (n named) String() string { return string(n) }
+
+// Step requests made while one is pending coalesce and never block.
+func TestStepsCoalesce(t *testing.T) {
+	t.Parallel()
+	l := New(nil, 8, nil)
+	var steps atomic.Int64
+	release := make(chan struct{})
+	l.Register(HandlerFunc(func(ctx context.Context, ev Event) {
+		if _, ok := ev.(Step); ok {
+			if steps.Add(1) == 1 {
+				<-release // hold the first step while more are requested
+			}
+		}
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	l.RequestStep()
+	deadline := time.After(5 * time.Second)
+	for steps.Load() == 0 {
+		select {
+		case <-deadline:
+			t.Fatal("first step never ran")
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		l.RequestStep() // must not block
+	}
+	close(release)
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	<-done
+	if n := steps.Load(); n != 2 {
+		t.Fatalf("1000 requests during a step gave %d steps after it, want exactly 1", n-1)
+	}
+}
+
+// Events are handled in order by every handler, before pending steps, and
+// Shutdown comes last.
+func TestOrderAndShutdown(t *testing.T) {
+	t.Parallel()
+	l := New(nil, 16, nil)
+	var mu sync.Mutex
+	var seen []string
+	for i := 0; i < 2; i++ {
+		l.Register(HandlerFunc(func(ctx context.Context, ev Event) {
+			mu.Lock()
+			seen = append(seen, ev.String())
+			mu.Unlock()
+		}))
+	}
+	for _, e := range []string{"a", "b", "c"} {
+		if err := l.Emit(context.Background(), named(e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.RequestStep()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	<-done
+	want := []string{"a", "a", "b", "b", "c", "c", "step", "step", "shutdown", "shutdown"}
+	if len(seen) != len(want) {
+		t.Fatalf("seen %v, want %v", seen, want)
+	}
+	for i := range want {
+		if seen[i] != want[i] {
+			t.Fatalf("seen %v, want %v", seen, want)
+		}
+	}
+}
+
+func TestTryEmitDropsWhenFull(t *testing.T) {
+	t.Parallel()
+	l := New(nil, 1, nil)
+	if !l.TryEmit(named("x")) {
+		t.Fatal("first event dropped")
+	}
+	if l.TryEmit(named("y")) {
+		t.Fatal("second event queued beyond the buffer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := l.Emit(ctx, named("z")); err == nil {
+		t.Fatal("Emit on a full queue returned without its context ending")
+	}
+}
