@@ -1,0 +1,63 @@
+// Command opal is an OP Stack rollup node built as a small core plus
+// swappable plugins.
+//
+//	opal [run] [flags]            run the node (the default command)
+//	opal plugin serve KIND        serve a built-in plugin as a process (used by the node itself)
+//	opal plugins [flags]          list built-in and configured plugins
+//	opal config check FILE        validate a config file and print the effective config
+//	opal version                  print the version
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if err := dispatch(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "opal:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line: print usage with it.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + "\n\n" + usage }
+
+const usage = `usage:
+  opal [run] [flags]          run the node (opal run --help for flags)
+  opal plugin serve KIND      serve a built-in plugin as a process (--name NAME, default "default")
+  opal plugins [flags]        list built-in and configured plugins with their protocol versions
+  opal config check FILE      validate a config file and print the effective config
+  opal version                print the version`
+
+func dispatch(args []string) error {
+	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
+		return runCmd(args)
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(args[1:])
+	case "plugin":
+		if len(args) < 2 || args[1] != "serve" {
+			return usageError{"plugin: want 'plugin serve KIND'"}
+		}
+		return pluginServeCmd(args[2:])
+	case "plugins":
+		return pluginsCmd(args[1:])
+	case "config":
+		if len(args) < 2 || args[1] != "check" {
+			return usageError{"config: want 'config check FILE'"}
+		}
+		return configCheckCmd(args[2:])
+	case "version":
+		fmt.Println(versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	default:
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+}

@@ -1,0 +1,203 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/sdk"
+	sdkderiver "github.com/opalnode/opal/sdk/deriver"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/l1source"
+	"github.com/opalnode/opal/sdk/rollup"
+)
+
+// stepsPerDispatch bounds the work of one step event so that other events
+// (gossip, sequencing, RPC) are never starved while derivation catches up.
+const stepsPerDispatch = 64
+
+// derivation feeds the deriver L1 blocks and hands what it derives to the
+// engine controller.
+type derivation struct {
+	cfg     *rollup.Config
+	deriver func() sdkderiver.Deriver
+	l1      func() l1source.Source
+	eng     *engineCtl
+	heads   *heads.State
+	view    *l1View
+	sync    *syncStart
+	lp      *loop.Loop
+	log     hclog.Logger
+	metrics *metrics
+	confs   uint64
+
+	needReset  bool
+	halted     error
+	next       uint64         // number of the next L1 block to feed
+	lastFed    eth.L1BlockRef // the last L1 block fed (its hash is the next one's parent)
+	origin     eth.L1BlockRef // how far the deriver has read
+	retryAt    time.Time
+	retryDelay time.Duration
+}
+
+func (d *derivation) OnEvent(ctx context.Context, ev loop.Event) {
+	switch e := ev.(type) {
+	case loop.Step:
+		d.step(ctx)
+	case PluginChanged:
+		if r, ok := e.Event.(pluginhost.Restarted); ok && (r.Kind == sdk.Deriver || r.Kind == sdk.Engine) {
+			d.log.Info("plugin restarted, resetting derivation", "kind", r.Kind)
+			d.needReset = true
+			d.lp.RequestStep()
+		}
+	case L1HeadChanged:
+		if e.Label == eth.Unsafe && e.Ref.Number < d.lastFed.Number {
+			// The L1 head went below what we fed: an L1 reorg.
+			d.needReset = true
+		}
+	}
+}
+
+// retryLater schedules a step after a growing delay (temporary errors).
+func (d *derivation) retryLater(err error) {
+	if d.retryDelay == 0 {
+		d.retryDelay = 100 * time.Millisecond
+	} else if d.retryDelay < 5*time.Second {
+		d.retryDelay *= 2
+	}
+	d.retryAt = time.Now().Add(d.retryDelay)
+	d.log.Warn("derivation paused after a temporary error", "err", err, "retry_in", d.retryDelay)
+	time.AfterFunc(d.retryDelay, d.lp.RequestStep)
+}
+
+func (d *derivation) step(ctx context.Context) {
+	if d.halted != nil || time.Now().Before(d.retryAt) {
+		return
+	}
+	if d.needReset {
+		if err := d.reset(ctx); err != nil {
+			d.handleErr(ctx, "reset", err)
+			return
+		}
+	}
+	for i := 0; i < stepsPerDispatch; i++ {
+		parent := d.heads.Get().PendingSafe
+		res, err := d.deriver().Step(ctx, parent)
+		if err != nil {
+			d.handleErr(ctx, "step", err)
+			return
+		}
+		d.origin = res.Origin
+		d.metrics.derivationOrigin.Set(float64(res.Origin.Number))
+		switch res.Outcome {
+		case sdkderiver.Attributes:
+			err := d.eng.processDerived(ctx, res.Attributes)
+			if errors.Is(err, errPayloadInvalid) {
+				d.log.Warn("engine rejected derived attributes; telling the deriver", "parent", parent, "err", err)
+				if err := d.deriver().PayloadInvalid(ctx, res.Attributes); err != nil {
+					d.handleErr(ctx, "payload invalid", err)
+					return
+				}
+				continue
+			}
+			if err != nil {
+				d.handleErr(ctx, "process attributes", err)
+				return
+			}
+		case sdkderiver.More:
+		case sdkderiver.NeedL1:
+			fed, err := d.feed(ctx)
+			if err != nil {
+				d.handleErr(ctx, "feed L1", err)
+				return
+			}
+			if !fed {
+				d.retryDelay = 0
+				return // idle until the L1 head moves
+			}
+		}
+	}
+	d.retryDelay = 0
+	d.lp.RequestStep() // still behind: keep stepping without a timer
+}
+
+// handleErr sorts derivation errors: reset, retry later, or halt.
+func (d *derivation) handleErr(ctx context.Context, what string, err error) {
+	switch {
+	case ctx.Err() != nil:
+	case errors.Is(err, eth.ErrReset):
+		d.log.Warn("derivation reset", "during", what, "err", err)
+		d.metrics.resets.Inc()
+		d.needReset = true
+		d.lp.RequestStep()
+	case errors.Is(err, eth.ErrCritical):
+		d.halted = fmt.Errorf("%s: %w", what, err)
+		d.log.Error("derivation halted on a critical error; the node keeps serving but derives no further", "err", err)
+	default:
+		d.retryLater(fmt.Errorf("%s: %w", what, err))
+	}
+}
+
+// feed gives the deriver the next L1 block, if L1 has it at the required
+// confirmation depth. It returns false when there is nothing to feed yet.
+func (d *derivation) feed(ctx context.Context) (bool, error) {
+	head := d.view.head
+	if head.Number < d.confs || d.next > head.Number-d.confs {
+		return false, nil
+	}
+	data, err := d.l1().BlockData(ctx, l1source.BlockDataRequest{
+		Number:       d.next,
+		BatchInbox:   d.cfg.BatchInboxAddress,
+		LogAddresses: []common.Address{d.cfg.DepositContractAddress, d.cfg.L1SystemConfigAddress},
+		Blobs:        true,
+	})
+	if errors.Is(err, eth.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ref := data.Ref()
+	if ref.ParentHash != d.lastFed.Hash {
+		return false, fmt.Errorf("L1 block %s does not build on %s: %w", ref, d.lastFed, eth.ErrReset)
+	}
+	if err := d.deriver().AddL1Block(ctx, data); err != nil {
+		return false, err
+	}
+	d.lastFed = ref
+	d.next = ref.Number + 1
+	d.metrics.l1BlocksFed.Inc()
+	return true, nil
+}
+
+// reset positions the deriver from the current safe head (sync-start).
+func (d *derivation) reset(ctx context.Context) error {
+	start, err := d.sync.find(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.heads.Reset(start.heads, "derivation reset"); err != nil {
+		return err
+	}
+	if err := d.deriver().Reset(ctx, start.req); err != nil {
+		return fmt.Errorf("deriver reset: %w", err)
+	}
+	d.next = start.req.L1Start.Number
+	d.lastFed = eth.L1BlockRef{Hash: start.req.L1Start.ParentHash, Number: start.req.L1Start.Number - 1}
+	if start.req.L1Start.Number == 0 {
+		d.lastFed = eth.L1BlockRef{}
+	}
+	d.needReset = false
+	d.log.Info("derivation reset", "safe", start.heads.Safe, "unsafe", start.heads.Unsafe, "l1_start", start.req.L1Start)
+	if err := d.eng.forkchoice(ctx); err != nil {
+		d.log.Warn("forkchoiceUpdated after reset", "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package node
+
+import (
+	"context"
+
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/sdk/eth"
+)
+
+// L1HeadChanged: the L1 source saw a head, safe or finalized block move.
+type L1HeadChanged struct {
+	Label eth.BlockLabel
+	Ref   eth.L1BlockRef
+}
+
+func (L1HeadChanged) String() string { return "l1-head-changed" }
+
+// UnsafePayload: a block arrived from gossip or admin_postUnsafePayload.
+type UnsafePayload struct {
+	Envelope *eth.ExecutionPayloadEnvelope
+	Source   string
+}
+
+func (UnsafePayload) String() string { return "unsafe-payload" }
+
+// SequencerTick: time to start building the next block.
+type SequencerTick struct{}
+
+func (SequencerTick) String() string { return "sequencer-tick" }
+
+// SealBlock: time to seal the block being built.
+type SealBlock struct{ Seq uint64 }
+
+func (SealBlock) String() string { return "seal-block" }
+
+// PluginChanged: the plugin host reports an exit or a restart.
+type PluginChanged struct{ Event pluginhost.Event }
+
+func (PluginChanged) String() string { return "plugin-changed" }
+
+// AdminCommand runs fn on the loop goroutine and replies with its error.
+type AdminCommand struct {
+	Name  string
+	Fn    func(ctx context.Context) error
+	Reply chan error
+}
+
+func (AdminCommand) String() string { return "admin-command" }

@@ -1,0 +1,484 @@
+// Package node assembles opal: it loads the plugins, restores the heads,
+// registers the core's components with the event loop and serves the RPC
+// and metrics endpoints.
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	osexec "os/exec"
+	"strconv"
+	"time"
+
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/sdk"
+	sdkderiver "github.com/opalnode/opal/sdk/deriver"
+	"github.com/opalnode/opal/sdk/engine"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/l1source"
+	"github.com/opalnode/opal/sdk/originselector"
+	"github.com/opalnode/opal/sdk/p2p"
+	"github.com/opalnode/opal/sdk/rollup"
+)
+
+// Options are what a node is built from.
+type Options struct {
+	Config        *config.Config
+	Rollup        *rollup.Config
+	L1ChainConfig *params.ChainConfig
+	Catalog       *pluginhost.Catalog
+	Logger        hclog.Logger
+	Version       string
+	// SelfCommand overrides how built-ins are re-executed as processes
+	// (nil: this executable with `plugin serve`).
+	SelfCommand func(kind sdk.Kind, name string) (*osexec.Cmd, error)
+}
+
+// Node is a running opal node.
+type Node struct {
+	opts    Options
+	log     hclog.Logger
+	metrics *metrics
+	store   *heads.Store
+	tmpDir  string
+	host    *pluginhost.Host
+	insts   map[sdk.Kind]*pluginhost.Instance
+	heads   *heads.State
+	lp      *loop.Loop
+	view    *l1View
+	derive  *derivation
+	seq     *sequencer
+	rpc     *rpcServer
+	metSrv  *http.Server
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// New opens the node's store; Start does the rest.
+func New(opts Options) (*Node, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	n := &Node{opts: opts, log: opts.Logger, metrics: newMetrics(), done: make(chan struct{})}
+	dir := opts.Config.DataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "opal-data-")
+		if err != nil {
+			return nil, err
+		}
+		dir, n.tmpDir = tmp, tmp
+		n.log.Info("no data dir given: using a temporary one, state is lost on exit", "dir", dir)
+	}
+	st, err := heads.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	n.store = st
+	return n, nil
+}
+
+func (n *Node) component(k sdk.Kind) sdk.Components {
+	if inst, ok := n.insts[k]; ok {
+		return inst.Components()
+	}
+	return sdk.Components{}
+}
+
+func (n *Node) l1() l1source.Source         { return n.component(sdk.L1Source).L1Source }
+func (n *Node) engine() engine.Engine       { return n.component(sdk.Engine).Engine }
+func (n *Node) deriver() sdkderiver.Deriver { return n.component(sdk.Deriver).Deriver }
+func (n *Node) selector() originselector.Selector {
+	return n.component(sdk.OriginSelector).OriginSelector
+}
+func (n *Node) gossip() p2p.Gossip { return n.component(sdk.P2P).P2P }
+
+// pluginDefaults fills a plugin's config table with the node settings that
+// concern it (flags like --l1 and --l2.jwt-secret), where the table does not
+// set them itself.
+func (n *Node) pluginDefaults(s *pluginhost.Spec) error {
+	c := n.opts.Config
+	defaults := map[string]any{}
+	switch s.Kind {
+	case sdk.L1Source:
+		defaults["rpc"] = c.L1.RPC
+		defaults["trust_rpc"] = c.L1.TrustRPC
+		defaults["rpc_kind"] = c.L1.RPCKind
+		if c.L1.Beacon != "" {
+			defaults["beacon"] = c.L1.Beacon
+		}
+	case sdk.Engine:
+		defaults["url"] = c.L2.Engine
+		if c.L2.JWTSecret != "" {
+			defaults["jwt_secret"] = c.L2.JWTSecret
+		}
+	case sdk.OriginSelector:
+		defaults["l1_confs"] = c.Sequencer.L1Confs
+	}
+	var table map[string]any
+	if len(s.Config) > 0 {
+		if err := json.Unmarshal(s.Config, &table); err != nil {
+			return fmt.Errorf("%s.config: %w", s.Key, err)
+		}
+	}
+	if table == nil {
+		table = map[string]any{}
+	}
+	for k, v := range defaults {
+		if _, set := table[k]; !set {
+			table[k] = v
+		}
+	}
+	raw, err := json.Marshal(table)
+	if err != nil {
+		return err
+	}
+	s.Config = raw
+	return nil
+}
+
+// Start loads the plugins, restores the heads and starts every component.
+// Any failure leaves nothing running.
+func (n *Node) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			n.Stop()
+		}
+	}()
+	specs, err := n.opts.Config.Specs(config.PluginConfigJSON)
+	if err != nil {
+		return err
+	}
+	// Without a sequencer there is nothing to select origins for; without a
+	// p2p section the node runs without gossip.
+	var load []pluginhost.Spec
+	for _, s := range specs {
+		if s.Kind == sdk.OriginSelector && !n.opts.Config.Sequencer.Enabled {
+			continue
+		}
+		if s.Kind == sdk.P2P {
+			if _, ok := n.opts.Catalog.Lookup(sdk.P2P, s.Builtin); !ok && s.Path == "" {
+				n.log.Info("no p2p plugin available: running without gossip")
+				continue
+			}
+		}
+		if err := n.pluginDefaults(&s); err != nil {
+			return err
+		}
+		load = append(load, s)
+	}
+	n.lp = loop.New(n.log.Named("loop"), 1024, func(ev string, d time.Duration) {
+		n.metrics.loopDispatch.WithLabelValues(ev).Observe(d.Seconds())
+	})
+	hostSvc := &hostService{l1: n.l1, engine: n.engine}
+	n.host = pluginhost.New(pluginhost.Options{
+		Catalog: n.opts.Catalog, Logger: n.log, Rollup: n.opts.Rollup, L1ChainConfig: n.opts.L1ChainConfig,
+		Services: hostSvc, SelfCommand: n.opts.SelfCommand,
+		Events: func(ev pluginhost.Event) {
+			if r, ok := ev.(pluginhost.Restarted); ok {
+				n.metrics.pluginRestarts.WithLabelValues(string(r.Kind)).Inc()
+			}
+			_ = n.lp.Emit(context.Background(), PluginChanged{Event: ev})
+		},
+	})
+	if n.insts, err = n.host.Load(ctx, load); err != nil {
+		return err
+	}
+	for _, k := range []sdk.Kind{sdk.L1Source, sdk.Engine, sdk.Deriver} {
+		if _, ok := n.insts[k]; !ok {
+			return fmt.Errorf("plugins.%s: the node cannot run without a %s plugin", k, k)
+		}
+	}
+	start, err := n.recoverHeads(ctx)
+	if err != nil {
+		return err
+	}
+	n.heads, err = heads.New(start, n.store, n.log.Named("heads"), func(head, reason string) {
+		n.metrics.headChanges.WithLabelValues(head, reason).Inc()
+	})
+	if err != nil {
+		return fmt.Errorf("restored heads: %w", err)
+	}
+	hostSvc.heads = n.heads
+	n.assemble()
+	if n.opts.Config.Sequencer.Enabled {
+		if err := n.seq.init(true, n.opts.Config.Sequencer.Stopped); err != nil {
+			return err
+		}
+	}
+	if err := n.startServers(); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go watchL1(runCtx, n.l1, n.lp, n.log.Named("l1"))
+	if g := n.gossip(); g != nil {
+		go n.receiveGossip(runCtx)
+	}
+	go func() {
+		defer close(n.done)
+		n.lp.Run(runCtx)
+	}()
+	n.lp.RequestStep()
+	h := n.heads.Get()
+	n.log.Info("opal started", "unsafe", h.Unsafe, "safe", h.Safe, "finalized", h.Finalized,
+		"sequencer", n.opts.Config.Sequencer.Enabled)
+	return nil
+}
+
+// assemble builds the core components and registers them with the loop.
+func (n *Node) assemble() {
+	cfg := n.opts.Config
+	n.view = &l1View{metrics: n.metrics}
+	fin := &finalizer{heads: n.heads, l1: n.l1, view: n.view, log: n.log.Named("finality")}
+	eng := &engineCtl{cfg: n.opts.Rollup, engine: n.engine, heads: n.heads, log: n.log.Named("engine"), metrics: n.metrics}
+	fin.eng = eng
+	eng.safeRecorder = func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
+		if err := n.store.RecordSafeHead(from.ID(), l2.ID()); err != nil {
+			n.log.Warn("safe head index not written", "err", err)
+		}
+		fin.record(l2, from)
+	}
+	sync := &syncStart{cfg: n.opts.Rollup, l1: n.l1, engine: n.engine, heads: n.heads, log: n.log.Named("sync"),
+		onReorg: func(l1Number uint64) {
+			if err := n.store.TruncateSafeHeads(l1Number); err != nil {
+				n.log.Warn("safe head index not truncated", "err", err)
+			}
+		}}
+	n.derive = &derivation{
+		cfg: n.opts.Rollup, deriver: n.deriver, l1: n.l1, eng: eng, heads: n.heads, view: n.view, sync: sync,
+		lp: n.lp, log: n.log.Named("derivation"), metrics: n.metrics, confs: cfg.Verifier.L1Confs, needReset: true,
+	}
+	var gossip func() p2p.Gossip
+	if n.gossip() != nil {
+		gossip = n.gossip
+	}
+	us := &unsafeSync{eng: eng, heads: n.heads, gossip: gossip, log: n.log.Named("unsafe"), metrics: n.metrics}
+	n.lp.Register(n.view)
+	n.lp.Register(n.derive)
+	n.lp.Register(fin)
+	n.lp.Register(us)
+	if cfg.Sequencer.Enabled {
+		n.seq = &sequencer{
+			cfg: n.opts.Rollup, eng: eng, heads: n.heads, store: n.store, view: n.view, l1: n.l1, deriver: n.deriver,
+			selector: n.selector, gossip: gossip, lp: n.lp, log: n.log.Named("sequencer"), metrics: n.metrics,
+			maxSafeLag: cfg.Sequencer.MaxSafeLag, recover: cfg.Sequencer.Recover, sealMargin: 50 * time.Millisecond,
+		}
+		n.lp.Register(n.seq)
+	}
+	n.lp.Register(loop.HandlerFunc(n.onAdmin))
+	n.lp.Register(loop.HandlerFunc(func(_ context.Context, ev loop.Event) {
+		h := n.heads.Get()
+		for kind, ref := range map[string]eth.L2BlockRef{"unsafe": h.Unsafe, "safe": h.Safe, "finalized": h.Finalized, "pending_safe": h.PendingSafe} {
+			n.metrics.heads.WithLabelValues(kind).Set(float64(ref.Number))
+		}
+	}))
+}
+
+func (n *Node) onAdmin(ctx context.Context, ev loop.Event) {
+	cmd, ok := ev.(AdminCommand)
+	if !ok {
+		return
+	}
+	err := cmd.Fn(ctx)
+	n.log.Info("admin command", "name", cmd.Name, "err", err)
+	cmd.Reply <- err
+	n.lp.RequestStep()
+}
+
+// runOnLoop runs fn on the loop goroutine and waits for its result.
+func (n *Node) runOnLoop(ctx context.Context, name string, fn func(context.Context) error) error {
+	reply := make(chan error, 1)
+	if err := n.lp.Emit(ctx, AdminCommand{Name: name, Fn: fn, Reply: reply}); err != nil {
+		return err
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (n *Node) receiveGossip(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := n.gossip().Payloads(ctx, func(r p2p.Received) {
+			if !n.lp.TryEmit(UnsafePayload{Envelope: r.Envelope, Source: "p2p " + r.PeerID}) {
+				n.metrics.unsafePayloads.WithLabelValues("dropped_busy").Inc()
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		n.log.Warn("gossip stream ended, resubscribing", "err", err)
+		time.Sleep(time.Second)
+	}
+}
+
+// recoverHeads combines the engine's forkchoice with the stored heads: the
+// engine says which blocks exist; the store remembers safe and finalized
+// heads the engine may not label (op-geth keeps them, other engines may not).
+func (n *Node) recoverHeads(ctx context.Context) (heads.Heads, error) {
+	eng := n.engine()
+	label := func(l eth.BlockLabel) (eth.L2BlockRef, error) {
+		ref, err := eng.L2BlockRefByLabel(ctx, l)
+		if errors.Is(err, eth.ErrNotFound) {
+			return eng.L2BlockRefByNumber(ctx, n.opts.Rollup.Genesis.L2.Number)
+		}
+		return ref, err
+	}
+	unsafe, err := label(eth.Unsafe)
+	if err != nil {
+		return heads.Heads{}, fmt.Errorf("engine unsafe head: %w", err)
+	}
+	safe, err := label(eth.Safe)
+	if err != nil {
+		return heads.Heads{}, fmt.Errorf("engine safe head: %w", err)
+	}
+	fin, err := label(eth.Finalized)
+	if err != nil {
+		return heads.Heads{}, fmt.Errorf("engine finalized head: %w", err)
+	}
+	stored, ok, err := n.store.LoadHeads()
+	if err != nil {
+		return heads.Heads{}, err
+	}
+	canonical := func(r eth.L2BlockRef) bool {
+		if r.Number > unsafe.Number {
+			return false
+		}
+		got, err := eng.L2BlockRefByNumber(ctx, r.Number)
+		return err == nil && got.Hash == r.Hash
+	}
+	if ok {
+		if stored.Safe.Number > safe.Number && canonical(stored.Safe) {
+			safe = stored.Safe
+		}
+		if stored.Finalized.Number > fin.Number && stored.Finalized.Number <= safe.Number && canonical(stored.Finalized) {
+			fin = stored.Finalized
+		}
+		n.log.Info("restored heads", "stored_safe", stored.Safe, "engine_safe", safe)
+	}
+	if fin.Number > safe.Number {
+		fin = safe
+	}
+	if safe.Number > unsafe.Number {
+		safe = unsafe
+	}
+	return heads.Heads{Unsafe: unsafe, CrossUnsafe: unsafe, PendingSafe: safe, LocalSafe: safe, Safe: safe, Finalized: fin}, nil
+}
+
+// syncStatus implements statusSource.
+func (n *Node) syncStatus() *SyncStatus {
+	h := n.heads.Get()
+	st := &SyncStatus{
+		UnsafeL2: h.Unsafe, SafeL2: h.Safe, FinalizedL2: h.Finalized, PendingSafeL2: h.PendingSafe,
+		CrossUnsafeL2: h.CrossUnsafe, LocalSafeL2: h.LocalSafe,
+	}
+	// The L1 view is owned by the loop; reading it from the RPC goroutine
+	// goes through a command so it is never read mid-update.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = n.runOnLoop(ctx, "syncStatus", func(context.Context) error {
+		st.HeadL1, st.SafeL1, st.FinalizedL1 = n.view.head, n.view.safe, n.view.finalized
+		st.CurrentL1Finalized = n.view.finalized
+		st.CurrentL1 = n.derive.origin
+		return nil
+	})
+	return st
+}
+
+func (n *Node) startServers() error {
+	cfg := n.opts.Config
+	apis := []rpc.API{
+		{Namespace: "optimism", Service: &optimismAPI{cfg: n.opts.Rollup, status: n, engine: n.engine, store: n.store, version: n.opts.Version}},
+		{Namespace: "opal", Service: &opalAPI{host: n.host}},
+	}
+	if cfg.RPC.EnableAdmin {
+		apis = append(apis, rpc.API{Namespace: "admin", Service: &adminAPI{
+			run: n.runOnLoop, seq: n.seq, derive: n.derive,
+			postInput: func(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error {
+				return n.lp.Emit(ctx, UnsafePayload{Envelope: env, Source: "admin"})
+			},
+		}})
+	}
+	srv, err := startRPC(cfg.RPC.Addr, cfg.RPC.Port, apis, n.log.Named("rpc"))
+	if err != nil {
+		return err
+	}
+	n.rpc = srv
+	if cfg.Metrics.Enabled {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+			for _, inst := range n.host.Instances() {
+				if !inst.Status().Up {
+					http.Error(w, "plugin "+string(inst.Spec.Kind)+" is down", http.StatusServiceUnavailable)
+					return
+				}
+			}
+			_, _ = w.Write([]byte("ok\n"))
+		})
+		if cfg.Metrics.Pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Metrics.Addr, strconv.Itoa(cfg.Metrics.Port)))
+		if err != nil {
+			return fmt.Errorf("metrics: listen: %w", err)
+		}
+		n.metSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = n.metSrv.Serve(ln) }()
+		n.log.Info("metrics listening", "addr", "http://"+ln.Addr().String()+"/metrics")
+	}
+	return nil
+}
+
+// RPCAddr is the address of the RPC listener.
+func (n *Node) RPCAddr() string {
+	if n.rpc == nil {
+		return ""
+	}
+	return n.rpc.Addr()
+}
+
+// Heads returns a snapshot of the heads.
+func (n *Node) Heads() heads.Heads { return n.heads.Get() }
+
+// Stop stops everything Start started, in reverse order.
+func (n *Node) Stop() {
+	if n.cancel != nil {
+		n.cancel()
+		<-n.done
+	}
+	if n.rpc != nil {
+		n.rpc.close()
+	}
+	if n.metSrv != nil {
+		_ = n.metSrv.Close()
+	}
+	if n.host != nil {
+		n.host.Close()
+	}
+	if n.store != nil {
+		_ = n.store.Close()
+		n.store = nil
+	}
+	if n.tmpDir != "" {
+		_ = os.RemoveAll(n.tmpDir)
+	}
+}

@@ -1,0 +1,167 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/opalnode/opal/core/heads"
+	sdkderiver "github.com/opalnode/opal/sdk/deriver"
+	"github.com/opalnode/opal/sdk/engine"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/l1source"
+	"github.com/opalnode/opal/sdk/rollup"
+)
+
+// syncStart finds where derivation restarts (op-node's FindL2Heads, in a
+// simpler form): the heads whose L1 origins are still canonical, and the L1
+// block a channel timeout before the safe head's origin, so that channels
+// opened before it are read again.
+type syncStart struct {
+	cfg    *rollup.Config
+	l1     func() l1source.Source
+	engine func() engine.Engine
+	heads  *heads.State
+	log    hclog.Logger
+	// onReorg is told the L1 number below which derived data is still good.
+	onReorg func(l1Number uint64)
+}
+
+type startPoint struct {
+	heads heads.Heads
+	req   sdkderiver.ResetRequest
+}
+
+// canonical reports whether an L2 block's L1 origin is on canonical L1.
+func (s *syncStart) canonical(ctx context.Context, ref eth.L2BlockRef) (bool, error) {
+	l1, err := s.l1().BlockRefByNumber(ctx, ref.L1Origin.Number)
+	if err != nil {
+		if isNotFound(err) {
+			return false, nil // ahead of (or reorged out of) L1
+		}
+		return false, err
+	}
+	return l1.Hash == ref.L1Origin.Hash, nil
+}
+
+// walkBack returns the highest block at or below ref whose origin is
+// canonical, never going below floor.
+func (s *syncStart) walkBack(ctx context.Context, ref eth.L2BlockRef, floor eth.L2BlockRef) (eth.L2BlockRef, error) {
+	// Bound the walk as op-node does: a reorg deeper than a few sequencing
+	// windows of L2 blocks is not something to resolve automatically.
+	limit := s.cfg.SeqWindowSize * rollup.MaxReorgSeqWindows * 12 / s.cfg.BlockTime
+	for steps := uint64(0); ; steps++ {
+		ok, err := s.canonical(ctx, ref)
+		if err != nil {
+			return eth.L2BlockRef{}, err
+		}
+		if ok {
+			return ref, nil
+		}
+		if ref.Number <= floor.Number {
+			return eth.L2BlockRef{}, fmt.Errorf("L1 origin %s of block %s is not canonical, and it is at or below the finalized head %s: %w",
+				ref.L1Origin, ref, floor, eth.ErrCritical)
+		}
+		if steps > limit {
+			return eth.L2BlockRef{}, fmt.Errorf("reorg deeper than %d L2 blocks at %s: %w", limit, ref, eth.ErrCritical)
+		}
+		ref, err = s.engine().L2BlockRefByHash(ctx, ref.ParentHash)
+		if err != nil {
+			return eth.L2BlockRef{}, fmt.Errorf("walk back to %s: %w", ref.ParentHash, err)
+		}
+	}
+}
+
+func (s *syncStart) find(ctx context.Context) (startPoint, error) {
+	h := s.heads.Get()
+	safe, err := s.walkBack(ctx, h.Safe, h.Finalized)
+	if err != nil {
+		return startPoint{}, err
+	}
+	unsafe := h.Unsafe
+	if safe != h.Safe {
+		s.log.Warn("L1 reorg below the safe head: safe head walked back", "from", h.Safe, "to", safe)
+		unsafe = safe
+		if s.onReorg != nil {
+			s.onReorg(safe.L1Origin.Number)
+		}
+	} else if unsafe, err = s.walkBack(ctx, h.Unsafe, safe); err != nil {
+		return startPoint{}, err
+	}
+	// The L2 block whose origin is a channel timeout before the safe head's:
+	// derivation re-reads L1 from its origin, with its system config.
+	originTime := uint64(0)
+	if o, err := s.l1().BlockRefByNumber(ctx, safe.L1Origin.Number); err == nil {
+		originTime = o.Time
+	}
+	back := s.cfg.ChannelTimeoutAt(originTime)
+	target := s.cfg.Genesis.L1.Number
+	if safe.L1Origin.Number > target+back {
+		target = safe.L1Origin.Number - back
+	}
+	base, err := s.lastWithOriginAtMost(ctx, safe, target)
+	if err != nil {
+		return startPoint{}, err
+	}
+	l1Start, err := s.l1().BlockRefByHash(ctx, base.L1Origin.Hash)
+	if err != nil {
+		return startPoint{}, fmt.Errorf("L1 start block %s: %w", base.L1Origin, err)
+	}
+	baseCfg, err := s.systemConfig(ctx, base)
+	if err != nil {
+		return startPoint{}, err
+	}
+	safeCfg, err := s.systemConfig(ctx, safe)
+	if err != nil {
+		return startPoint{}, err
+	}
+	next := h
+	next.Unsafe, next.CrossUnsafe = unsafe, unsafe
+	next.PendingSafe, next.LocalSafe, next.Safe = safe, safe, safe
+	if next.Finalized.Number > safe.Number {
+		next.Finalized = safe
+	}
+	return startPoint{
+		heads: next,
+		req:   sdkderiver.ResetRequest{SafeHead: safe, SystemConfig: safeCfg, L1Start: l1Start, L1SystemConfig: baseCfg},
+	}, nil
+}
+
+func (s *syncStart) systemConfig(ctx context.Context, ref eth.L2BlockRef) (eth.SystemConfig, error) {
+	if ref.Hash == s.cfg.Genesis.L2.Hash {
+		return s.cfg.Genesis.SystemConfig, nil
+	}
+	c, err := s.engine().SystemConfigByL2Hash(ctx, ref.Hash)
+	if err != nil {
+		return eth.SystemConfig{}, fmt.Errorf("system config at %s: %w", ref, err)
+	}
+	return c, nil
+}
+
+// lastWithOriginAtMost binary-searches the canonical chain below safe for
+// the highest block whose L1 origin number is at most target (origins never
+// decrease along the chain).
+func (s *syncStart) lastWithOriginAtMost(ctx context.Context, safe eth.L2BlockRef, target uint64) (eth.L2BlockRef, error) {
+	if safe.L1Origin.Number <= target {
+		return safe, nil
+	}
+	lo, hi := s.cfg.Genesis.L2.Number, safe.Number // invariant: origin(lo) <= target < origin(hi)
+	best, err := s.engine().L2BlockRefByNumber(ctx, lo)
+	if err != nil {
+		return eth.L2BlockRef{}, fmt.Errorf("L2 genesis: %w", err)
+	}
+	for lo+1 < hi {
+		mid := lo + (hi-lo)/2
+		ref, err := s.engine().L2BlockRefByNumber(ctx, mid)
+		if err != nil {
+			return eth.L2BlockRef{}, fmt.Errorf("L2 block %d: %w", mid, err)
+		}
+		if ref.L1Origin.Number <= target {
+			lo, best = mid, ref
+		} else {
+			hi = mid
+		}
+	}
+	return best, nil
+}

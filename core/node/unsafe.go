@@ -1,0 +1,140 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/p2p"
+)
+
+// maxQueuedPayloads bounds the unsafe payloads held while waiting for a gap
+// to be filled.
+const maxQueuedPayloads = 1024
+
+// unsafeSync inserts unsafe payloads from gossip (or the admin API) that
+// extend the unsafe head, in order, and asks for the missing ones.
+type unsafeSync struct {
+	eng     *engineCtl
+	heads   *heads.State
+	gossip  func() p2p.Gossip // nil without p2p
+	log     hclog.Logger
+	metrics *metrics
+	queue   map[uint64][]*eth.ExecutionPayloadEnvelope
+	asked   uint64 // highest number already requested
+}
+
+func (u *unsafeSync) OnEvent(ctx context.Context, ev loop.Event) {
+	switch e := ev.(type) {
+	case UnsafePayload:
+		u.add(e.Envelope)
+		u.drain(ctx)
+	case loop.Step:
+		if len(u.queue) > 0 {
+			u.drain(ctx)
+		}
+	}
+}
+
+func (u *unsafeSync) add(env *eth.ExecutionPayloadEnvelope) {
+	p := env.ExecutionPayload
+	h := u.heads.Get()
+	if p.BlockNumber <= h.Safe.Number {
+		u.metrics.unsafePayloads.WithLabelValues("below_safe").Inc()
+		return
+	}
+	if u.queue == nil {
+		u.queue = map[uint64][]*eth.ExecutionPayloadEnvelope{}
+	}
+	for _, q := range u.queue[p.BlockNumber] {
+		if q.ExecutionPayload.BlockHash == p.BlockHash {
+			return
+		}
+	}
+	if len(u.queue) >= maxQueuedPayloads {
+		// Drop the furthest ones: the nearest are the ones to fill first.
+		nums := u.numbers()
+		delete(u.queue, nums[len(nums)-1])
+		u.metrics.unsafePayloads.WithLabelValues("dropped").Inc()
+	}
+	u.queue[p.BlockNumber] = append(u.queue[p.BlockNumber], env)
+}
+
+func (u *unsafeSync) numbers() []uint64 {
+	nums := make([]uint64, 0, len(u.queue))
+	for n := range u.queue {
+		nums = append(nums, n)
+	}
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	return nums
+}
+
+// drain inserts queued payloads that extend the unsafe head.
+func (u *unsafeSync) drain(ctx context.Context) {
+	for {
+		h := u.heads.Get()
+		for n := range u.queue {
+			if n <= h.Unsafe.Number && n <= h.Safe.Number {
+				delete(u.queue, n)
+			}
+		}
+		cands := u.queue[h.Unsafe.Number+1]
+		var next *eth.ExecutionPayloadEnvelope
+		for _, c := range cands {
+			if c.ExecutionPayload.ParentHash == h.Unsafe.Hash {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			u.requestGap(ctx, h.Unsafe.Number+1)
+			return
+		}
+		delete(u.queue, h.Unsafe.Number+1)
+		if err := u.eng.insert(ctx, next); err != nil {
+			outcome := "error"
+			if errors.Is(err, errPayloadInvalid) {
+				outcome = "invalid"
+			}
+			u.metrics.unsafePayloads.WithLabelValues(outcome).Inc()
+			u.log.Warn("unsafe payload not inserted", "block", next.ExecutionPayload.ID(), "err", err)
+			return
+		}
+		ref, err := u.eng.refOf(ctx, next.ExecutionPayload)
+		if err != nil {
+			u.log.Warn("inserted unsafe payload unreadable", "block", next.ExecutionPayload.ID(), "err", err)
+			return
+		}
+		if err := u.heads.SetUnsafe(ref, "unsafe payload"); err != nil {
+			u.log.Error("unsafe head not moved", "err", err)
+			return
+		}
+		if err := u.eng.forkchoice(ctx); err != nil {
+			u.log.Warn("forkchoiceUpdated after unsafe payload", "err", err)
+		}
+		u.metrics.unsafePayloads.WithLabelValues("inserted").Inc()
+	}
+}
+
+// requestGap asks peers for the blocks between the unsafe head and the
+// lowest queued payload.
+func (u *unsafeSync) requestGap(ctx context.Context, from uint64) {
+	if u.gossip == nil || len(u.queue) == 0 {
+		return
+	}
+	nums := u.numbers()
+	to := nums[0]
+	if to <= from || to <= u.asked {
+		return
+	}
+	if err := u.gossip().RequestRange(ctx, from, to); err != nil {
+		u.log.Debug("range request failed", "from", from, "to", to, "err", err)
+		return
+	}
+	u.asked = to
+}
