@@ -164,4 +164,3 @@ func (s *Store) SafeHeadAt(l1Number uint64) (SafeHeadEntry, error) {
 	}
 	return e, nil
 }
-
