@@ -28,7 +28,9 @@ type finalizer struct {
 	view    *l1View
 	log     hclog.Logger
 	entries []finalityEntry
-	last    eth.L1BlockRef // the L1 finalized block last acted on
+	// dirty: safe blocks were recorded since the last attempt, so the same
+	// L1 finalized block may now finalize more.
+	dirty bool
 }
 
 // record notes a new safe block and the L1 block it was derived from.
@@ -42,6 +44,7 @@ func (f *finalizer) record(l2 eth.L2BlockRef, from eth.L1BlockRef) {
 		f.entries = f.entries[:i]
 	}
 	f.entries = append(f.entries, finalityEntry{l2, from})
+	f.dirty = true
 	if len(f.entries) > maxFinalityEntries {
 		f.entries = f.entries[len(f.entries)-maxFinalityEntries:]
 	}
@@ -54,7 +57,7 @@ func (f *finalizer) OnEvent(ctx context.Context, ev loop.Event) {
 			f.tryFinalize(ctx)
 		}
 	case loop.Step:
-		if f.view.finalized != f.last {
+		if f.dirty {
 			f.tryFinalize(ctx)
 		}
 	}
@@ -73,7 +76,7 @@ func (f *finalizer) tryFinalize(ctx context.Context) {
 			keep = i
 		}
 	}
-	f.last = fin
+	f.dirty = false
 	if best == nil {
 		return
 	}

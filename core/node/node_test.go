@@ -1,0 +1,155 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/sdk"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/sdktest"
+)
+
+// fakeNode runs the whole core on sdktest fakes: an L1 chain, a deriver
+// that derives one block per L1 block, an in-memory engine.
+func fakeNode(t *testing.T, dataDir string, chain *sdktest.L1Chain) *Node {
+	t.Helper()
+	rc := sdktest.TestRollupConfig(eth.HeaderRef(chain.Blocks[0].Header()))
+	genesis := eth.L2BlockRef{Hash: rc.Genesis.L2.Hash, Number: 0, Time: rc.Genesis.L2Time, L1Origin: rc.Genesis.L1}
+	cat := pluginhost.NewCatalog()
+	eng := sdktest.NewFakeEngine(genesis)
+	cat.Register(sdk.L1Source, "default", func() sdk.Components { return sdk.Components{L1Source: sdktest.NewFakeL1Source(chain)} })
+	cat.Register(sdk.Deriver, "default", func() sdk.Components { return sdk.Components{Deriver: &sdktest.FakeDeriver{}} })
+	cat.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: eng} })
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	cfg.RPC.Port = 0
+	cfg.RPC.EnableAdmin = true
+	n, err := New(Options{Config: cfg, Rollup: rc, Catalog: cat, Version: "test",
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Stop)
+	return n
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func rpcCall(t *testing.T, addr, method string, params ...any) json.RawMessage {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	resp, err := http.Post("http://"+addr, "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Error != nil {
+		t.Fatalf("%s: %s", method, out.Error.Message)
+	}
+	return out.Result
+}
+
+// Derivation runs end to end through the loop: every L1 block becomes a
+// safe L2 block, finality follows L1 finality, and the RPC reports it in
+// op-node's JSON shape.
+func TestDerivesFinalizesAndReports(t *testing.T) {
+	chain := sdktest.NewL1Chain(10)
+	n := fakeNode(t, t.TempDir(), chain)
+	waitFor(t, "safe head 11", func() bool { return n.Heads().Safe.Number == 11 })
+	// The fake L1 finalizes head-4 = block 6; the fake deriver derives L2
+	// block n from L1 block n-1, so L2 block 7 is final.
+	waitFor(t, "finalized head 7", func() bool { return n.Heads().Finalized.Number == 7 })
+
+	var st map[string]json.RawMessage
+	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_syncStatus"), &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"current_l1", "current_l1_finalized", "head_l1", "safe_l1", "finalized_l1", "unsafe_l2",
+		"safe_l2", "finalized_l2", "pending_safe_l2", "cross_unsafe_l2", "local_safe_l2"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("syncStatus lacks %q", k)
+		}
+	}
+	var safe struct {
+		Number   uint64      `json:"number"`
+		Hash     common.Hash `json:"hash"`
+		L1Origin struct {
+			Number uint64 `json:"number"`
+		} `json:"l1origin"`
+	}
+	if err := json.Unmarshal(st["safe_l2"], &safe); err != nil || safe.Number != 11 {
+		t.Fatalf("safe_l2 %s: %v", st["safe_l2"], err)
+	}
+	var head struct {
+		Number uint64 `json:"number"`
+	}
+	_ = json.Unmarshal(st["head_l1"], &head)
+	if head.Number != 10 {
+		t.Fatalf("head_l1 %s", st["head_l1"])
+	}
+	var sh SafeHeadResponse
+	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_safeHeadAtL1Block", "0x5"), &sh); err != nil || sh.SafeHead.Number != 6 {
+		t.Fatalf("safeHeadAtL1Block(5): %+v %v", sh, err)
+	}
+	var plugins []pluginhost.Status
+	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "opal_pluginStatus"), &plugins); err != nil || len(plugins) != 3 {
+		t.Fatalf("opal_pluginStatus: %+v %v", plugins, err)
+	}
+	if v := rpcCall(t, n.RPCAddr(), "optimism_version"); string(v) != `"test"` {
+		t.Fatalf("version %s", v)
+	}
+}
+
+// A node restarted on the same data dir resumes from its stored heads.
+func TestRestartResumes(t *testing.T) {
+	dir := t.TempDir()
+	chain := sdktest.NewL1Chain(6)
+	n := fakeNode(t, dir, chain)
+	waitFor(t, "safe head 7", func() bool { return n.Heads().Safe.Number == 7 })
+	n.Stop()
+	st, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok, err := st.LoadHeads()
+	st.Close()
+	if err != nil || !ok || h.Safe.Number != 7 {
+		t.Fatalf("stored heads after stop: %+v %v %v", h, ok, err)
+	}
+}
