@@ -1,0 +1,51 @@
+# opal: an OP Stack rollup node. `make run` starts it, `make test` tests it.
+GO        ?= go
+BIN       := bin/opal
+CONFIG    ?= opal.toml
+RACE_PKGS := ./core/... ./plugins/... ./cmd/...
+
+.PHONY: build test test-sdk test-examples lint generate generate-check check-upstream run bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/node
+
+# Warm the build cache once, then the race-enabled tests of the node, the
+# sdk on its own (upstream go-ethereum), the examples as outside modules,
+# the upstream build check of the plugins, and the generated-code check.
+test: lint
+	$(GO) build ./...
+	$(GO) test -race -timeout 20m $(RACE_PKGS)
+	$(MAKE) test-sdk test-examples check-upstream generate-check
+
+test-sdk:
+	cd sdk && GOWORK=off $(GO) test -race ./...
+
+test-examples:
+	for d in examples/*/; do (cd $$d && GOWORK=off $(GO) test ./...) || exit 1; done
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }
+	$(GO) vet ./...
+	cd sdk && GOWORK=off $(GO) vet ./...
+
+generate:
+	./scripts/generate-proto.sh
+
+generate-check: generate
+	@git diff --exit-code -- sdk/internal/pb || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- sdk/internal/pb)" || { echo "generated code is stale: run make generate and commit"; exit 1; }
+
+check-upstream:
+	./scripts/check-upstream.sh
+
+# Until the embedded devnet lands, run the node against the endpoints of a
+# config file (see opal.example.toml).
+run: build
+	@test -f $(CONFIG) || { echo "no $(CONFIG): copy opal.example.toml to opal.toml and set your endpoints"; exit 1; }
+	./$(BIN) run --config $(CONFIG)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./sdk/... ./core/... ./plugins/...
+
+clean:
+	rm -rf bin .bin
