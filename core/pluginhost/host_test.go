@@ -21,6 +21,7 @@ import (
 
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/sdk"
+	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/sdktest"
@@ -51,9 +52,24 @@ func testCatalog() *pluginhost.Catalog {
 	return c
 }
 
+// benchServe serves the benchmark's plugin set (set in bench_test.go).
+var benchServe func()
+
+var testBinary = os.Args[0]
+
+func openFile(path string) (*os.File, error) { return os.Open(path) }
+
+func baseConfigure(l1 eth.L1BlockRef) base.ConfigureRequest {
+	return base.ConfigureRequest{Rollup: sdktest.TestRollupConfig(l1)}
+}
+
 func TestMain(m *testing.M) {
 	if v := os.Getenv(serveEnv); v != "" {
 		kind, name, _ := strings.Cut(v, ":")
+		if kind == "bench" {
+			benchServe()
+			os.Exit(0)
+		}
 		if name == "wrong-version" {
 			// A plugin built against a future major version of the contract.
 			plugin.Serve(&plugin.ServeConfig{
