@@ -22,17 +22,31 @@ import (
 // that derives one block per L1 block, an in-memory engine.
 func fakeNode(t *testing.T, dataDir string, chain *sdktest.L1Chain) *Node {
 	t.Helper()
+	n, _, _ := fakeNodeWith(t, dataDir, chain, nil)
+	return n
+}
+
+// fakeNodeWith also returns the fake L1 and engine, and lets the caller
+// adjust the config before start.
+func fakeNodeWith(t *testing.T, dataDir string, chain *sdktest.L1Chain, adjust func(*config.Config)) (*Node, *sdktest.FakeL1Source, *sdktest.FakeEngine) {
+	t.Helper()
 	rc := sdktest.TestRollupConfig(eth.HeaderRef(chain.Blocks[0].Header()))
 	genesis := eth.L2BlockRef{Hash: rc.Genesis.L2.Hash, Number: 0, Time: rc.Genesis.L2Time, L1Origin: rc.Genesis.L1}
 	cat := pluginhost.NewCatalog()
 	eng := sdktest.NewFakeEngine(genesis)
-	cat.Register(sdk.L1Source, "default", func() sdk.Components { return sdk.Components{L1Source: sdktest.NewFakeL1Source(chain)} })
+	eng.Origin = sdktest.FakeOrigin
+	src := sdktest.NewFakeL1Source(chain)
+	cat.Register(sdk.L1Source, "default", func() sdk.Components { return sdk.Components{L1Source: src} })
+	cat.Register(sdk.OriginSelector, "default", func() sdk.Components { return sdk.Components{OriginSelector: &sdktest.LazySelector{}} })
 	cat.Register(sdk.Deriver, "default", func() sdk.Components { return sdk.Components{Deriver: &sdktest.FakeDeriver{}} })
 	cat.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: eng} })
 	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.RPC.Port = 0
 	cfg.RPC.EnableAdmin = true
+	if adjust != nil {
+		adjust(cfg)
+	}
 	n, err := New(Options{Config: cfg, Rollup: rc, Catalog: cat, Version: "test",
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}})})
 	if err != nil {
@@ -42,7 +56,7 @@ func fakeNode(t *testing.T, dataDir string, chain *sdktest.L1Chain) *Node {
 		t.Fatal(err)
 	}
 	t.Cleanup(n.Stop)
-	return n
+	return n, src, eng
 }
 
 type testWriter struct{ t *testing.T }
@@ -91,10 +105,10 @@ func rpcCall(t *testing.T, addr, method string, params ...any) json.RawMessage {
 func TestDerivesFinalizesAndReports(t *testing.T) {
 	chain := sdktest.NewL1Chain(10)
 	n := fakeNode(t, t.TempDir(), chain)
-	waitFor(t, "safe head 11", func() bool { return n.Heads().Safe.Number == 11 })
+	waitFor(t, "safe head 10", func() bool { return n.Heads().Safe.Number == 10 })
 	// The fake L1 finalizes head-4 = block 6; the fake deriver derives L2
-	// block n from L1 block n-1, so L2 block 7 is final.
-	waitFor(t, "finalized head 7", func() bool { return n.Heads().Finalized.Number == 7 })
+	// block n from L1 block n, so L2 block 6 is final.
+	waitFor(t, "finalized head 6", func() bool { return n.Heads().Finalized.Number == 6 })
 
 	var st map[string]json.RawMessage
 	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_syncStatus"), &st); err != nil {
@@ -113,7 +127,7 @@ func TestDerivesFinalizesAndReports(t *testing.T) {
 			Number uint64 `json:"number"`
 		} `json:"l1origin"`
 	}
-	if err := json.Unmarshal(st["safe_l2"], &safe); err != nil || safe.Number != 11 {
+	if err := json.Unmarshal(st["safe_l2"], &safe); err != nil || safe.Number != 10 {
 		t.Fatalf("safe_l2 %s: %v", st["safe_l2"], err)
 	}
 	var head struct {
@@ -124,7 +138,7 @@ func TestDerivesFinalizesAndReports(t *testing.T) {
 		t.Fatalf("head_l1 %s", st["head_l1"])
 	}
 	var sh SafeHeadResponse
-	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_safeHeadAtL1Block", "0x5"), &sh); err != nil || sh.SafeHead.Number != 6 {
+	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_safeHeadAtL1Block", "0x5"), &sh); err != nil || sh.SafeHead.Number != 5 {
 		t.Fatalf("safeHeadAtL1Block(5): %+v %v", sh, err)
 	}
 	var plugins []pluginhost.Status
@@ -141,7 +155,7 @@ func TestRestartResumes(t *testing.T) {
 	dir := t.TempDir()
 	chain := sdktest.NewL1Chain(6)
 	n := fakeNode(t, dir, chain)
-	waitFor(t, "safe head 7", func() bool { return n.Heads().Safe.Number == 7 })
+	waitFor(t, "safe head 6", func() bool { return n.Heads().Safe.Number == 6 })
 	n.Stop()
 	st, err := openStore(dir)
 	if err != nil {
@@ -149,7 +163,7 @@ func TestRestartResumes(t *testing.T) {
 	}
 	h, ok, err := st.LoadHeads()
 	st.Close()
-	if err != nil || !ok || h.Safe.Number != 7 {
+	if err != nil || !ok || h.Safe.Number != 6 {
 		t.Fatalf("stored heads after stop: %+v %v %v", h, ok, err)
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/opalnode/opal/sdk/rollup"
 )
 
-// FakeDeriver derives one deposit-only block per L1 block fed to it, with
-// a marker deposit naming the L1 block. It keeps the deriver contract
+// FakeDeriver derives one deposit-only block per L1 block fed to it after
+// the safe head's L1 origin, with a marker deposit naming the L1 block. It keeps the deriver contract
 // (continuity checks, reset, determinism) without the protocol's rules.
 type FakeDeriver struct {
 	cfg     *rollup.Config
@@ -24,6 +24,7 @@ type FakeDeriver struct {
 	queue   []eth.L1BlockRef
 	origin  eth.L1BlockRef
 	sysCfg  eth.SystemConfig
+	safe    eth.L2BlockRef
 	invalid int
 }
 
@@ -51,6 +52,7 @@ func (d *FakeDeriver) Reset(_ context.Context, req deriver.ResetRequest) error {
 	d.queue = nil
 	d.origin = req.L1Start
 	d.sysCfg = req.SystemConfig
+	d.safe = req.SafeHead
 	return nil
 }
 
@@ -68,7 +70,10 @@ func (d *FakeDeriver) AddL1Block(_ context.Context, block *eth.L1BlockData) erro
 		return fmt.Errorf("%w: block %s does not build on %s", eth.ErrReset, ref, d.next)
 	}
 	d.next = ref
-	d.queue = append(d.queue, ref)
+	// L1 blocks up to the safe head's origin were derived before the reset.
+	if ref.Number > d.safe.L1Origin.Number {
+		d.queue = append(d.queue, ref)
+	}
 	return nil
 }
 
@@ -92,7 +97,13 @@ func (d *FakeDeriver) Step(_ context.Context, parent eth.L2BlockRef) (deriver.St
 
 func (d *FakeDeriver) attributes(parent eth.L2BlockRef, origin eth.L1BlockRef, ts uint64) *eth.PayloadAttributes {
 	marker := append([]byte{eth.DepositTxType}, origin.Hash.Bytes()...)
+	marker = binary.BigEndian.AppendUint64(marker, origin.Number)
 	marker = binary.BigEndian.AppendUint64(marker, parent.Number+1)
+	if origin.Hash == parent.L1Origin.Hash {
+		marker = binary.BigEndian.AppendUint64(marker, parent.SequenceNumber+1)
+	} else {
+		marker = binary.BigEndian.AppendUint64(marker, 0)
+	}
 	gas := d.sysCfg.GasLimit
 	return &eth.PayloadAttributes{
 		Timestamp:             ts,
@@ -118,4 +129,15 @@ func (d *FakeDeriver) BuildAttributes(_ context.Context, req deriver.BuildReques
 	}
 	d.sysCfg = req.ParentSystemConfig
 	return &deriver.BuildResult{Attributes: d.attributes(req.Parent, req.L1Origin.Ref(), req.Timestamp), SystemConfig: req.ParentSystemConfig}, nil
+}
+
+// FakeOrigin decodes the L1 origin and sequence number FakeDeriver put in a
+// block's first transaction; use it as FakeEngine.Origin.
+func FakeOrigin(p *eth.ExecutionPayload) (eth.BlockID, uint64) {
+	if len(p.Transactions) == 0 || len(p.Transactions[0]) != 1+32+8+8+8 {
+		return eth.BlockID{}, 0
+	}
+	tx := p.Transactions[0]
+	return eth.BlockID{Hash: common.BytesToHash(tx[1:33]), Number: binary.BigEndian.Uint64(tx[33:41])},
+		binary.BigEndian.Uint64(tx[49:57])
 }

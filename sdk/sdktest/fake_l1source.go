@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -16,13 +17,28 @@ import (
 // FakeL1Source serves an L1Chain from memory. Safe is the head minus 2,
 // finalized the head minus 4 (clamped at genesis).
 type FakeL1Source struct {
-	Chain *L1Chain
+	mu    sync.RWMutex
+	chain *L1Chain
 }
 
 var _ l1source.Source = (*FakeL1Source)(nil)
 
 // NewFakeL1Source returns a source serving chain.
-func NewFakeL1Source(chain *L1Chain) *FakeL1Source { return &FakeL1Source{Chain: chain} }
+func NewFakeL1Source(chain *L1Chain) *FakeL1Source { return &FakeL1Source{chain: chain} }
+
+// SetChain replaces the served chain (to simulate L1 reorgs and growth).
+func (f *FakeL1Source) SetChain(c *L1Chain) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.chain = c
+}
+
+// Chain returns the served chain.
+func (f *FakeL1Source) Chain() *L1Chain {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.chain
+}
 
 func (f *FakeL1Source) Info(context.Context) (base.Info, error) {
 	return base.Info{Name: "fake-l1source", Version: "test"}, nil
@@ -31,16 +47,18 @@ func (f *FakeL1Source) Info(context.Context) (base.Info, error) {
 func (f *FakeL1Source) Configure(context.Context, base.ConfigureRequest) error { return nil }
 
 func (f *FakeL1Source) byNumber(n uint64) (*types.Block, []*types.Receipt, error) {
-	if n >= uint64(len(f.Chain.Blocks)) {
+	c := f.Chain()
+	if n >= uint64(len(c.Blocks)) {
 		return nil, nil, fmt.Errorf("l1 block %d: %w", n, eth.ErrNotFound)
 	}
-	return f.Chain.Blocks[n], f.Chain.Receipts[n], nil
+	return c.Blocks[n], c.Receipts[n], nil
 }
 
 func (f *FakeL1Source) byHash(h common.Hash) (*types.Block, []*types.Receipt, error) {
-	for i, b := range f.Chain.Blocks {
+	c := f.Chain()
+	for i, b := range c.Blocks {
 		if b.Hash() == h {
-			return b, f.Chain.Receipts[i], nil
+			return b, c.Receipts[i], nil
 		}
 	}
 	return nil, nil, fmt.Errorf("l1 block %s: %w", h, eth.ErrNotFound)
@@ -63,7 +81,7 @@ func (f *FakeL1Source) BlockRefByHash(_ context.Context, h common.Hash) (eth.L1B
 }
 
 func (f *FakeL1Source) labelNumber(l eth.BlockLabel) (uint64, error) {
-	head := uint64(len(f.Chain.Blocks) - 1)
+	head := uint64(len(f.Chain().Blocks) - 1)
 	back := uint64(0)
 	switch l {
 	case eth.Unsafe:

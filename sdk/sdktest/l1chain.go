@@ -21,6 +21,9 @@ type L1Chain struct {
 	Inbox common.Address
 	// Watched emits one log in every block divisible by 3.
 	Watched common.Address
+
+	base  uint64
+	nonce uint64
 }
 
 // Block time of generated chains.
@@ -28,17 +31,32 @@ const L1BlockTime = 12
 
 // NewL1Chain builds n+1 blocks (genesis included) with batcher txs to an
 // inbox and logs from a watched contract, with valid roots and hashes.
-func NewL1Chain(n int) *L1Chain {
-	key, _ := crypto.ToECDSA(common.FromHex("0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63"))
+func NewL1Chain(n int) *L1Chain { return NewL1ChainAt(n, 1_700_000_000, 0) }
+
+// NewL1ChainAt builds a chain whose genesis has time base; fork salts the
+// blocks so that chains with different forks share nothing (see Fork).
+func NewL1ChainAt(n int, base uint64, fork byte) *L1Chain {
+	key := chainKey()
 	c := &L1Chain{
 		ChainID: big.NewInt(900),
 		Inbox:   common.HexToAddress("0xff00000000000000000000000000000000000901"),
 		Watched: common.HexToAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"),
 	}
 	signer := types.LatestSignerForChainID(c.ChainID)
+	c.base = base
+	c.extend(key, signer, n, fork)
+	return c
+}
+
+// extend appends blocks up to number n, salting new blocks' extra data.
+func (c *L1Chain) extend(key *ecdsa.PrivateKey, signer types.Signer, n int, fork byte) {
 	parent := common.Hash{}
 	var nonce uint64
-	for i := 0; i <= n; i++ {
+	if len(c.Blocks) > 0 {
+		parent = c.Head().Hash()
+		nonce = c.nonce
+	}
+	for i := len(c.Blocks); i <= n; i++ {
 		var txs []*types.Transaction
 		var receipts []*types.Receipt
 		if i%2 == 1 {
@@ -67,11 +85,12 @@ func NewL1Chain(n int) *L1Chain {
 		header := &types.Header{
 			ParentHash: parent,
 			Number:     big.NewInt(int64(i)),
-			Time:       1_700_000_000 + uint64(i)*L1BlockTime,
+			Time:       c.base + uint64(i)*L1BlockTime,
 			GasLimit:   30_000_000,
 			BaseFee:    big.NewInt(params.InitialBaseFee),
 			Difficulty: common.Big0,
 			MixDigest:  common.BigToHash(big.NewInt(int64(1000 + i))),
+			Extra:      []byte{fork},
 		}
 		// Roots computed here rather than by types.NewBlock, whose signature
 		// differs between go-ethereum and op-geth.
@@ -96,7 +115,32 @@ func NewL1Chain(n int) *L1Chain {
 		c.Receipts = append(c.Receipts, receipts)
 		parent = block.Hash()
 	}
-	return c
+	c.nonce = nonce
+}
+
+func chainKey() *ecdsa.PrivateKey {
+	key, _ := crypto.ToECDSA(common.FromHex("0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63"))
+	return key
+}
+
+// Extend returns a copy of the chain grown to head number n.
+func (c *L1Chain) Extend(n int) *L1Chain {
+	cp := *c
+	cp.Blocks = append([]*types.Block(nil), c.Blocks...)
+	cp.Receipts = append([][]*types.Receipt(nil), c.Receipts...)
+	cp.extend(chainKey(), types.LatestSignerForChainID(c.ChainID), n, 0)
+	return &cp
+}
+
+// Fork returns a chain that shares blocks 0..at-1 with c and has different
+// blocks from at up to head number n (an L1 reorg).
+func (c *L1Chain) Fork(at, n int, salt byte) *L1Chain {
+	cp := *c
+	cp.Blocks = append([]*types.Block(nil), c.Blocks[:at]...)
+	cp.Receipts = append([][]*types.Receipt(nil), c.Receipts[:at]...)
+	cp.nonce = uint64(at) + uint64(at)/2 + 100 // any nonce: the fake never executes
+	cp.extend(chainKey(), types.LatestSignerForChainID(c.ChainID), n, salt)
+	return &cp
 }
 
 func signedTx(key *ecdsa.PrivateKey, signer types.Signer, nonce uint64, to common.Address, data []byte) *types.Transaction {
