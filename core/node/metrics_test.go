@@ -10,3 +10,7 @@ func testCounter(c prometheus.Counter) float64 {
 	_ = c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+func testCounterVec(v *prometheus.CounterVec, label string) float64 {
+	return testCounter(v.WithLabelValues(label))
+}

@@ -1,0 +1,118 @@
+package node
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/sdk/deriver"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/rollup"
+	"github.com/opalnode/opal/sdk/sdktest"
+)
+
+func attrsFor(parent eth.L2BlockRef, tx byte) *eth.PayloadAttributes {
+	gas := uint64(30_000_000)
+	return &eth.PayloadAttributes{
+		Timestamp: parent.Time + 2, PrevRandao: common.HexToHash("0x1"), SuggestedFeeRecipient: common.HexToAddress("0x4200000000000000000000000000000000000011"),
+		Transactions: [][]byte{{0x7e, tx}}, NoTxPool: true, GasLimit: &gas,
+	}
+}
+
+func TestAttributesMatch(t *testing.T) {
+	t.Parallel()
+	cfg := sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")})
+	zero := uint64(0)
+	cfg.HoloceneTime, cfg.JovianTime = &zero, &zero
+	cfg.ChainOpConfig = &rollup.ChainOpConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: 250}
+	parent := eth.L2BlockRef{Hash: common.HexToHash("0xp"), Number: 1, Time: 100}
+	base := func() (*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope) {
+		a := attrsFor(parent, 1)
+		params := eth.Bytes8{0, 0, 0, 250, 0, 0, 0, 6}
+		a.EIP1559Params = &eth.Bytes8{}
+		minFee := uint64(7)
+		a.MinBaseFee = &minFee
+		extra := append([]byte{1}, params[:]...)
+		extra = append(extra, 0, 0, 0, 0, 0, 0, 0, 7)
+		p := &eth.ExecutionPayload{ParentHash: parent.Hash, Timestamp: a.Timestamp, PrevRandao: a.PrevRandao, FeeRecipient: a.SuggestedFeeRecipient,
+			GasLimit: *a.GasLimit, Transactions: [][]byte{{0x7e, 1}}, ExtraData: extra}
+		return &deriver.DerivedAttributes{Attributes: a, Parent: parent}, &eth.ExecutionPayloadEnvelope{ExecutionPayload: p}
+	}
+	cases := map[string]func(*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope){
+		"match":          func(*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope) {},
+		"parent":         func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.ParentHash[0]++ },
+		"timestamp":      func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Timestamp++ },
+		"randao":         func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.PrevRandao[0]++ },
+		"fee-recipient":  func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.FeeRecipient[0]++ },
+		"gas-limit":      func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.GasLimit++ },
+		"tx-bytes":       func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Transactions[0] = []byte{0x7e, 2} },
+		"tx-count":       func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Transactions = append(e.ExecutionPayload.Transactions, []byte{2}) },
+		"beacon-root":    func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ParentBeaconBlockRoot = &common.Hash{1} },
+		"withdrawals":    func(a *deriver.DerivedAttributes, _ *eth.ExecutionPayloadEnvelope) { a.Attributes.Withdrawals = nil; a.Attributes.Withdrawals = make([]*typesWithdrawal, 0) },
+		"eip1559-params": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.ExtraData[4] = 1 },
+		"min-base-fee":   func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.ExtraData[16] = 8 },
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, e := base()
+			mutate(a, e)
+			diff := attributesMatch(cfg, a, e)
+			if (name == "match") != (diff == "") {
+				t.Fatalf("diff %q", diff)
+			}
+		})
+	}
+}
+
+// Consolidation both ways: derived attributes equal to the unsafe block
+// promote it to safe; different ones reorg the unsafe chain.
+func TestProcessDerivedConsolidatesOrReorgs(t *testing.T) {
+	t.Parallel()
+	genesis := eth.L2BlockRef{Hash: common.HexToHash("0x2222"), Number: 0, Time: 1000}
+	for _, same := range []bool{true, false} {
+		eng := sdktest.NewFakeEngine(genesis)
+		st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newMetrics()
+		var recorded []eth.L2BlockRef
+		ctl := &engineCtl{cfg: sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")}), engine: func() engineIface { return eng }, heads: st,
+			log: nullLog(), metrics: m, safeRecorder: func(l2 eth.L2BlockRef, _ eth.L1BlockRef) { recorded = append(recorded, l2) }}
+		ctx := context.Background()
+		env, err := ctl.build(ctx, genesis, attrsFor(genesis, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsafe, _ := ctl.refOf(ctx, env.ExecutionPayload)
+		if err := st.SetUnsafe(unsafe, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ctl.forkchoice(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tx := byte(1)
+		if !same {
+			tx = 2
+		}
+		if err := ctl.processDerived(ctx, &deriver.DerivedAttributes{Attributes: attrsFor(genesis, tx), Parent: genesis, IsLastInSpan: true}); err != nil {
+			t.Fatal(err)
+		}
+		h := st.Get()
+		if same {
+			if h.Safe != unsafe || h.Unsafe != unsafe || testCounter(m.reorgs) != 0 {
+				t.Fatalf("consolidation: heads %+v, reorgs %v", h, testCounter(m.reorgs))
+			}
+		} else {
+			if h.Safe.Hash == unsafe.Hash || h.Unsafe != h.Safe || testCounter(m.reorgs) != 1 {
+				t.Fatalf("reorg: heads %+v, reorgs %v", h, testCounter(m.reorgs))
+			}
+		}
+		if len(recorded) != 1 || recorded[0] != h.Safe {
+			t.Fatalf("safe head index: %+v", recorded)
+		}
+	}
+}
