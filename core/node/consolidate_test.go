@@ -41,18 +41,37 @@ func TestAttributesMatch(t *testing.T) {
 		return &deriver.DerivedAttributes{Attributes: a, Parent: parent}, &eth.ExecutionPayloadEnvelope{ExecutionPayload: p}
 	}
 	cases := map[string]func(*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope){
-		"match":          func(*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope) {},
-		"parent":         func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.ParentHash[0]++ },
-		"timestamp":      func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Timestamp++ },
-		"randao":         func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.PrevRandao[0]++ },
-		"fee-recipient":  func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.FeeRecipient[0]++ },
-		"gas-limit":      func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.GasLimit++ },
-		"tx-bytes":       func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Transactions[0] = []byte{0x7e, 2} },
-		"tx-count":       func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Transactions = append(e.ExecutionPayload.Transactions, []byte{2}) },
-		"beacon-root":    func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ParentBeaconBlockRoot = &common.Hash{1} },
-		"withdrawals":    func(a *deriver.DerivedAttributes, _ *eth.ExecutionPayloadEnvelope) { a.Attributes.Withdrawals = nil; a.Attributes.Withdrawals = make([]*typesWithdrawal, 0) },
-		"eip1559-params": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.ExtraData[4] = 1 },
-		"min-base-fee":   func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.ExtraData[16] = 8 },
+		"match": func(*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope) {},
+		"parent": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.ParentHash[0]++
+		},
+		"timestamp": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.Timestamp++ },
+		"randao": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.PrevRandao[0]++
+		},
+		"fee-recipient": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.FeeRecipient[0]++
+		},
+		"gas-limit": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) { e.ExecutionPayload.GasLimit++ },
+		"tx-bytes": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.Transactions[0] = []byte{0x7e, 2}
+		},
+		"tx-count": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.Transactions = append(e.ExecutionPayload.Transactions, []byte{2})
+		},
+		"beacon-root": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ParentBeaconBlockRoot = &common.Hash{1}
+		},
+		"withdrawals": func(a *deriver.DerivedAttributes, _ *eth.ExecutionPayloadEnvelope) {
+			a.Attributes.Withdrawals = nil
+			a.Attributes.Withdrawals = make([]*typesWithdrawal, 0)
+		},
+		"eip1559-params": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.ExtraData[4] = 1
+		},
+		"min-base-fee": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
+			e.ExecutionPayload.ExtraData[16] = 8
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
