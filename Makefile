@@ -2,7 +2,7 @@
 GO        ?= go
 BIN       := bin/opal
 CONFIG    ?= opal.toml
-RACE_PKGS := ./core/... ./plugins/... ./cmd/...
+RACE_PKGS := ./core/... ./plugins/... ./cmd/... ./internal/...
 
 .PHONY: build test test-sdk test-examples lint generate generate-check check-upstream run bench clean
 

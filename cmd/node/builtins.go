@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/plugins/engine"
 	"github.com/opalnode/opal/plugins/originselector"
 	"github.com/opalnode/opal/sdk"
 )
@@ -12,5 +13,6 @@ func builtins() *pluginhost.Catalog {
 	c.Register(sdk.OriginSelector, "default", func() sdk.Components {
 		return sdk.Components{OriginSelector: originselector.New()}
 	})
+	c.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: engine.New()} })
 	return c
 }
