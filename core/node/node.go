@@ -187,6 +187,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.host = pluginhost.New(pluginhost.Options{
 		Catalog: n.opts.Catalog, Logger: n.log, Rollup: n.opts.Rollup, L1ChainConfig: n.opts.L1ChainConfig,
 		Services: hostSvc, SelfCommand: n.opts.SelfCommand,
+		CallObserver: func(kind sdk.Kind, method string, d time.Duration, _ error) {
+			n.metrics.pluginCalls.WithLabelValues(string(kind), method).Observe(d.Seconds())
+		},
 		Events: func(ev pluginhost.Event) {
 			if r, ok := ev.(pluginhost.Restarted); ok {
 				n.metrics.pluginRestarts.WithLabelValues(string(r.Kind)).Inc()

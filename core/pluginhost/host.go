@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/base"
@@ -70,6 +71,9 @@ type Options struct {
 	SelfCommand func(kind sdk.Kind, name string) (*exec.Cmd, error)
 	// Backoff bounds for restarts; defaults 200ms and 30s.
 	MinBackoff, MaxBackoff time.Duration
+	// CallObserver, when set, is told the latency of every gRPC call to a
+	// process plugin (in-process calls are plain function calls).
+	CallObserver func(kind sdk.Kind, method string, d time.Duration, err error)
 }
 
 // Host owns the loaded plugins.
@@ -328,7 +332,7 @@ func (h *Host) launch(_ context.Context, s Spec, cmd *exec.Cmd, sum []byte) (sdk
 		AutoMTLS:         true,
 		Managed:          true,
 		StartTimeout:     timeout,
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
+		GRPCDialOptions:  h.dialOptions(s.Kind),
 		Logger:           h.opts.Logger.Named("plugin." + string(s.Kind)),
 	})
 	rpc, err := client.Client()
@@ -347,6 +351,20 @@ func (h *Host) launch(_ context.Context, s Spec, cmd *exec.Cmd, sum []byte) (sdk
 		return sdk.Components{}, nil, fmt.Errorf("%s (%s): %w", s.Key, s.Name(), err)
 	}
 	return c, client, nil
+}
+
+func (h *Host) dialOptions(kind sdk.Kind) []grpc.DialOption {
+	opts := sdk.GRPCDialOptions()
+	if obs := h.opts.CallObserver; obs != nil {
+		opts = append(opts, grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any,
+			cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
+			start := time.Now()
+			err := invoker(ctx, method, req, reply, cc, callOpts...)
+			obs(kind, method[strings.LastIndexByte(method, '/')+1:], time.Since(start), err)
+			return err
+		}))
+	}
+	return opts
 }
 
 // explain rewords go-plugin's handshake errors for operators.
