@@ -5,6 +5,7 @@
 //	opal plugin serve KIND        serve a built-in plugin as a process (used by the node itself)
 //	opal plugins [flags]          list built-in and configured plugins
 //	opal config check FILE        validate a config file and print the effective config
+//	opal inspect FILE             decode batcher data (tx, frames, channel, batch, blob) as JSON
 //	opal version                  print the version
 package main
 
@@ -30,6 +31,8 @@ const usage = `usage:
   opal plugin serve KIND      serve a built-in plugin as a process (--name NAME, default "default")
   opal plugins [flags]        list built-in and configured plugins with their protocol versions
   opal config check FILE      validate a config file and print the effective config
+  opal inspect [--network N | --rollup.config F] [--kind K] FILE|-
+                              decode a batcher tx, frames, channel, batch or blob as JSON
   opal version                print the version`
 
 func dispatch(args []string) error {
@@ -51,6 +54,8 @@ func dispatch(args []string) error {
 			return usageError{"config: want 'config check FILE'"}
 		}
 		return configCheckCmd(args[2:])
+	case "inspect":
+		return inspectCmd(args[1:])
 	case "version":
 		fmt.Println(versionString())
 		return nil
