@@ -22,9 +22,9 @@ func TestRealInputs(t *testing.T) {
 	t.Parallel()
 	cfg := opMainnet(t)
 	cases := []struct {
-		file   string
-		kind   Kind
-		check  func(t *testing.T, r *Report)
+		file  string
+		kind  Kind
+		check func(t *testing.T, r *Report)
 	}{
 		{"kona/crates/protocol/protocol/testdata/batch.hex", KindChannel, func(t *testing.T, r *Report) {
 			b := r.Channels[0].Batches[0]
