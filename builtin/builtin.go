@@ -1,0 +1,21 @@
+// Package builtin is the catalog of the default plugins linked into the
+// opal binary. The binary and the end-to-end tests load plugins from it.
+package builtin
+
+import (
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/plugins/engine"
+	"github.com/opalnode/opal/plugins/originselector"
+	"github.com/opalnode/opal/sdk"
+)
+
+// Catalog returns a catalog with every default plugin under the name
+// "default".
+func Catalog() *pluginhost.Catalog {
+	c := pluginhost.NewCatalog()
+	c.Register(sdk.OriginSelector, "default", func() sdk.Components {
+		return sdk.Components{OriginSelector: originselector.New()}
+	})
+	c.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: engine.New()} })
+	return c
+}
