@@ -4,6 +4,7 @@ package builtin
 
 import (
 	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/plugins/deriver"
 	"github.com/opalnode/opal/plugins/engine"
 	"github.com/opalnode/opal/plugins/originselector"
 	"github.com/opalnode/opal/sdk"
@@ -17,5 +18,6 @@ func Catalog() *pluginhost.Catalog {
 		return sdk.Components{OriginSelector: originselector.New()}
 	})
 	c.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: engine.New()} })
+	c.Register(sdk.Deriver, "default", func() sdk.Components { return sdk.Components{Deriver: deriver.New()} })
 	return c
 }

@@ -92,7 +92,9 @@ type BuildRequest struct {
 // BuildResult are attributes without batch transactions.
 type BuildResult struct {
 	Attributes *eth.PayloadAttributes
-	// SystemConfig is the system config the new block is built under.
+	// SystemConfig is the system config in effect after the new block (what
+	// the block itself records); pass it as the next block's
+	// ParentSystemConfig.
 	SystemConfig eth.SystemConfig
 }
 

@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/opalnode/opal/plugins/deriver/batch"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/rollup"
+)
+
+// Result is the attributes of one derived block with their context.
+type Result struct {
+	Attributes *eth.PayloadAttributes
+	// Parent is the block the attributes build on.
+	Parent eth.L2BlockRef
+	// DerivedFrom is the L1 block whose data completed the batch.
+	DerivedFrom eth.L1BlockRef
+	// IsLastInSpan marks the last block of a batch: after it the safe head
+	// may be promoted (always set from Holocene on).
+	IsLastInSpan bool
+	// Next is the system config in effect after the block.
+	Next eth.SystemConfig
+	// L1Origin and SequenceNumber are the block's, from its L1-info
+	// deposit.
+	L1Origin       eth.BlockID
+	SequenceNumber uint64
+}
+
+// batchSourceForAttrs is what the attributes queue reads: the batch of the
+// block after a parent.
+type batchSourceForAttrs interface {
+	Origin() eth.L1BlockRef
+	NextBatch(ctx context.Context, parent eth.L2BlockRef) (*batch.Singular, bool, error)
+}
+
+// attributesQueue turns the next batch into payload attributes: the
+// deposits-only attributes of BuildAttributes with the batch's transactions
+// appended.
+type attributesQueue struct {
+	cfg    *rollup.Config
+	l1     *params.ChainConfig
+	log    *slog.Logger
+	prev   batchSourceForAttrs
+	epochs *epochStore
+	chain  *chainRecord
+
+	batch *batch.Singular
+	last  bool
+}
+
+func (q *attributesQueue) reset() { q.batch, q.last = nil, false }
+
+func (q *attributesQueue) next(ctx context.Context, parent eth.L2BlockRef) (*Result, error) {
+	if q.batch == nil {
+		b, last, err := q.prev.NextBatch(ctx, parent)
+		if err != nil {
+			return nil, err
+		}
+		q.batch, q.last = b, last
+	}
+	b := q.batch
+	if b.ParentHash != parent.Hash {
+		q.reset()
+		return nil, resetErr("valid batch has parent %s, the safe head is %s", b.ParentHash, parent.ID())
+	}
+	if want := parent.Time + q.cfg.BlockTime; b.Timestamp != want {
+		q.reset()
+		return nil, resetErr("valid batch has timestamp %d, want %d", b.Timestamp, want)
+	}
+	origin := q.epochs.get(eth.BlockID{Hash: b.EpochHash, Number: b.EpochNum})
+	if origin == nil {
+		q.reset()
+		return nil, resetErr("L1 origin %d (%s) of the next block was not fed: reset with an L1 start at or before the safe head's L1 origin", b.EpochNum, b.EpochHash.TerminalString())
+	}
+	parentCfg, err := q.chain.configOf(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	built, err := BuildAttributes(q.cfg, q.l1, AttributesInput{Parent: parent, ParentConfig: parentCfg, Origin: origin, Timestamp: b.Timestamp})
+	if err != nil {
+		return nil, err
+	}
+	attrs := built.Attributes
+	attrs.Transactions = append(attrs.Transactions, b.Transactions...)
+	res := &Result{Attributes: attrs, Parent: parent, DerivedFrom: q.prev.Origin(), IsLastInSpan: q.last, Next: built.Next,
+		L1Origin: built.L1Origin, SequenceNumber: built.SequenceNumber}
+	q.reset()
+	return res, nil
+}

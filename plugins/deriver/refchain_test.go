@@ -1,0 +1,196 @@
+package deriver_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/opalnode/opal/internal/vectors"
+	"github.com/opalnode/opal/plugins/deriver"
+	"github.com/opalnode/opal/plugins/deriver/internal/refchain"
+	"github.com/opalnode/opal/sdk/base"
+	sdkderiver "github.com/opalnode/opal/sdk/deriver"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/sdktest"
+)
+
+var (
+	refOnce  sync.Once
+	refChain *refchain.Chain
+	refErr   error
+)
+
+func loadRefchain(tb testing.TB) *refchain.Chain {
+	tb.Helper()
+	dir := vectors.Dir(tb)
+	refOnce.Do(func() { refChain, refErr = refchain.Load(filepath.Join(dir, "refchain")) })
+	if refErr != nil {
+		tb.Fatalf("loading refchain: %v", refErr)
+	}
+	return refChain
+}
+
+func configured(t *testing.T, c *refchain.Chain, d sdkderiver.Deriver) sdkderiver.Deriver {
+	t.Helper()
+	if err := d.Configure(context.Background(), base.ConfigureRequest{Rollup: c.Rollup, L1ChainConfig: c.L1Config}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestRefchainThroughPlugin derives the reference chain through the plugin
+// contract, in-process and over gRPC, and compares every block with the
+// reference op-node's.
+func TestRefchainThroughPlugin(t *testing.T) {
+	t.Parallel()
+	c := loadRefchain(t)
+	for name, d := range map[string]func(*testing.T) sdkderiver.Deriver{
+		"in-process": func(*testing.T) sdkderiver.Deriver { return deriver.New() },
+		"grpc":       func(t *testing.T) sdkderiver.Deriver { return sdktest.Deriver(t, deriver.New()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d := configured(t, c, d(t))
+			ctx := context.Background()
+			next := c.L1Index(c.Genesis.L1Origin.Number)
+			sys := c.Rollup.Genesis.SystemConfig
+			if err := d.Reset(ctx, sdkderiver.ResetRequest{SafeHead: c.Genesis, SystemConfig: sys, L1Start: c.L1[next].Ref(), L1SystemConfig: sys}); err != nil {
+				t.Fatal(err)
+			}
+			matched := 0
+			for derived := 0; derived < len(c.L2); {
+				parent := c.Parent(uint64(derived + 1))
+				res, err := d.Step(ctx, parent)
+				if err != nil {
+					t.Fatalf("step on %d: %v", parent.Number, err)
+				}
+				switch res.Outcome {
+				case sdkderiver.NeedL1:
+					if next >= len(c.L1) {
+						t.Fatalf("L1 exhausted after %d blocks", derived)
+					}
+					if err := d.AddL1Block(ctx, c.L1[next]); err != nil {
+						t.Fatal(err)
+					}
+					next++
+				case sdkderiver.Attributes:
+					if res.Attributes.Parent != parent {
+						t.Fatalf("attributes on %v, asked for %v", res.Attributes.Parent, parent)
+					}
+					if diffs := c.Compare(res.Attributes.Attributes, c.L2[derived]); len(diffs) > 0 {
+						t.Errorf("L2 block %d: %v", derived+1, diffs)
+					} else {
+						matched++
+					}
+					derived++
+				}
+			}
+			t.Logf("%d of %d blocks match the reference", matched, len(c.L2))
+		})
+	}
+}
+
+// TestRefchainSequencerAttributes builds every reference block's attributes
+// the sequencer's way and checks them against the reference block: the
+// deposits it starts with, the gas limit, and an open transaction pool.
+func TestRefchainSequencerAttributes(t *testing.T) {
+	t.Parallel()
+	c := loadRefchain(t)
+	d := configured(t, c, deriver.New())
+	ctx := context.Background()
+	sys := c.Rollup.Genesis.SystemConfig
+	for i, want := range c.L2 {
+		parent := c.Parent(want.Number)
+		origin := c.L1[c.L1Index(want.L1Origin.Number)]
+		res, err := d.BuildAttributes(ctx, sdkderiver.BuildRequest{Parent: parent, ParentSystemConfig: sys, L1Origin: origin, Timestamp: want.Timestamp})
+		if err != nil {
+			t.Fatalf("block %d: %v", want.Number, err)
+		}
+		a := res.Attributes
+		if a.NoTxPool {
+			t.Errorf("block %d: tx pool closed", want.Number)
+		}
+		if *a.GasLimit != want.GasLimit {
+			t.Errorf("block %d: gas limit %d, want %d", want.Number, *a.GasLimit, want.GasLimit)
+		}
+		if len(a.Transactions) != want.DepositCount {
+			t.Fatalf("block %d: %d deposits, want %d", want.Number, len(a.Transactions), want.DepositCount)
+		}
+		for j, tx := range a.Transactions {
+			if crypto.Keccak256Hash(tx) != want.TxHashes[j] {
+				t.Errorf("block %d: deposit %d differs", i+1, j)
+			}
+		}
+		sys = res.SystemConfig
+	}
+}
+
+// TestPayloadInvalidReplacement reports a derived block of the reference
+// chain (Holocene) invalid: the next Step on the same parent gives the same
+// attributes cut to their deposits, through gRPC too.
+func TestPayloadInvalidReplacement(t *testing.T) {
+	t.Parallel()
+	c := loadRefchain(t)
+	// The first reference block with user transactions.
+	target := -1
+	for i, b := range c.L2 {
+		if len(b.TxHashes) > b.DepositCount {
+			target = i
+			break
+		}
+	}
+	if target < 0 {
+		t.Skip("no block with user transactions")
+	}
+	d := configured(t, c, sdktest.Deriver(t, deriver.New()))
+	ctx := context.Background()
+	next := c.L1Index(c.Genesis.L1Origin.Number)
+	sys := c.Rollup.Genesis.SystemConfig
+	if err := d.Reset(ctx, sdkderiver.ResetRequest{SafeHead: c.Genesis, SystemConfig: sys, L1Start: c.L1[next].Ref(), L1SystemConfig: sys}); err != nil {
+		t.Fatal(err)
+	}
+	var got *sdkderiver.DerivedAttributes
+	for derived := 0; derived <= target; {
+		res, err := d.Step(ctx, c.Parent(uint64(derived+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch res.Outcome {
+		case sdkderiver.NeedL1:
+			if err := d.AddL1Block(ctx, c.L1[next]); err != nil {
+				t.Fatal(err)
+			}
+			next++
+		case sdkderiver.Attributes:
+			got = res.Attributes
+			derived++
+		}
+	}
+	stale := *got
+	stale.Parent.Hash = common.Hash{1}
+	if err := d.PayloadInvalid(ctx, &stale); !errors.Is(err, eth.ErrInvalidArgument) {
+		t.Fatalf("invalid report for other attributes: %v", err)
+	}
+	if err := d.PayloadInvalid(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Step(ctx, got.Parent)
+	if err != nil || res.Outcome != sdkderiver.Attributes {
+		t.Fatalf("step after the invalid payload: %+v, %v", res, err)
+	}
+	want := c.L2[target]
+	a := res.Attributes.Attributes
+	if a.Timestamp != want.Timestamp || !a.NoTxPool || len(a.Transactions) != want.DepositCount {
+		t.Fatalf("replacement: time %d, noTxPool %v, %d txs; want %d deposits", a.Timestamp, a.NoTxPool, len(a.Transactions), want.DepositCount)
+	}
+	for i, tx := range a.Transactions {
+		if crypto.Keccak256Hash(tx) != want.TxHashes[i] {
+			t.Fatalf("deposit %d differs", i)
+		}
+	}
+}
