@@ -168,6 +168,15 @@ func (s *State) SetFinalized(ref eth.L2BlockRef, reason string) error {
 	return s.apply(next, reason)
 }
 
+// Update applies several changes as one transition (one write, one
+// invariant check), e.g. a derived block that moves unsafe, pending-safe and
+// safe together.
+func (s *State) Update(change func(h *Heads), reason string) error {
+	next := s.Get()
+	change(&next)
+	return s.apply(next, reason)
+}
+
 // Reset replaces every head at once (startup, L1 reorg, engine reset).
 // Finalized still never moves back.
 func (s *State) Reset(h Heads, reason string) error {

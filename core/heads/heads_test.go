@@ -143,6 +143,9 @@ func TestMain(m *testing.M) {
 				os.Exit(1)
 			}
 			_ = st.RecordSafeHead(eth.BlockID{Number: n}, eth.BlockID{Number: n - n/3})
+			if n == 1 {
+				fmt.Println("writing") // the test kills only after this
+			}
 		}
 	}
 	os.Exit(m.Run())
@@ -159,10 +162,18 @@ func TestKillDuringWrites(t *testing.T) {
 	for round := 0; round < 5; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(150+round*37) * time.Millisecond)
+		line := make([]byte, 8)
+		if _, err := out.Read(line); err != nil {
+			t.Fatalf("round %d: writer never started: %v", round, err)
+		}
+		time.Sleep(time.Duration(20+round*37) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		st, err := Open(dir)

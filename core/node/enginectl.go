@@ -142,26 +142,27 @@ func (e *engineCtl) processDerived(ctx context.Context, da *deriver.DerivedAttri
 		if err != nil {
 			return err
 		}
-		next := e.heads.Get()
-		next.Unsafe, next.CrossUnsafe = ref, ref
-		if next.PendingSafe.Number > ref.Number {
-			next.PendingSafe = ref
-		}
-		if err := e.heads.Reset(next, "derived block built"); err != nil {
-			return err
-		}
 	}
 	reason := "derived block consolidated"
 	if !consolidated {
 		reason = "derived block built"
 	}
-	if err := e.heads.SetPendingSafe(ref, reason); err != nil {
+	// One transition: a built block replaces the unsafe chain from its
+	// height (a reorg when unsafe was ahead); the block becomes pending-safe,
+	// and safe when its span is complete.
+	err := e.heads.Update(func(h *heads.Heads) {
+		if !consolidated {
+			h.Unsafe, h.CrossUnsafe = ref, ref
+		}
+		h.PendingSafe = ref
+		if da.IsLastInSpan {
+			h.LocalSafe, h.Safe = ref, ref
+		}
+	}, reason)
+	if err != nil {
 		return err
 	}
 	if da.IsLastInSpan {
-		if err := e.heads.PromoteSafe(ref, reason); err != nil {
-			return err
-		}
 		e.safeRecorder(ref, da.DerivedFrom)
 	}
 	if err := e.forkchoice(ctx); err != nil {
