@@ -6,6 +6,7 @@ import (
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/plugins/deriver"
 	"github.com/opalnode/opal/plugins/engine"
+	"github.com/opalnode/opal/plugins/l1source"
 	"github.com/opalnode/opal/plugins/originselector"
 	"github.com/opalnode/opal/sdk"
 )
@@ -18,6 +19,7 @@ func Catalog() *pluginhost.Catalog {
 		return sdk.Components{OriginSelector: originselector.New()}
 	})
 	c.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: engine.New()} })
+	c.Register(sdk.L1Source, "default", func() sdk.Components { return sdk.Components{L1Source: l1source.New()} })
 	c.Register(sdk.Deriver, "default", func() sdk.Components { return sdk.Components{Deriver: deriver.New()} })
 	return c
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
@@ -484,4 +485,11 @@ func (n *Node) Stop() {
 	if n.tmpDir != "" {
 		_ = os.RemoveAll(n.tmpDir)
 	}
+}
+
+// EngineBlockHash returns the hash of the engine's canonical L2 block at
+// number (for tests and tools comparing chains).
+func (n *Node) EngineBlockHash(ctx context.Context, number uint64) (common.Hash, error) {
+	ref, err := n.engine().L2BlockRefByNumber(ctx, number)
+	return ref.Hash, err
 }

@@ -1,0 +1,192 @@
+package l1source
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	gethEth "github.com/ethereum/go-ethereum/eth"
+	"github.com/ethereum/go-ethereum/eth/catalyst"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	gethlog "github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/opalnode/opal/sdk/sdktest"
+)
+
+// The test L1: a dev-mode go-ethereum node in-process with HTTP and
+// websocket JSON-RPC on loopback, blocks sealed on demand by the simulated
+// beacon. The chain carries batcher txs to an inbox and logs from a
+// watched contract, like sdktest.NewL1Chain.
+var (
+	l1ChainID   = big.NewInt(900)
+	testInbox   = common.HexToAddress("0xff00000000000000000000000000000000000901")
+	testWatched = common.HexToAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3")
+	eventTopic  = crypto.Keccak256Hash([]byte("Event(bytes)"))
+	testKey, _  = crypto.ToECDSA(common.FromHex("0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63"))
+)
+
+// emitterCode is the runtime code of the watched contract: it logs its
+// calldata with one topic (LOG1) and stops.
+func emitterCode() []byte {
+	code := []byte{
+		0x36, 0x60, 0x00, 0x60, 0x00, 0x37, // CALLDATACOPY(0, 0, CALLDATASIZE)
+		0x7f, // PUSH32 topic
+	}
+	code = append(code, eventTopic.Bytes()...)
+	return append(code,
+		0x36, 0x60, 0x00, // CALLDATASIZE, PUSH1 0
+		0xa1, // LOG1(offset 0, size, topic)
+		0x00, // STOP
+	)
+}
+
+type testL1 struct {
+	stack   *node.Node
+	backend *gethEth.Ethereum
+	beacon  *catalyst.SimulatedBeacon
+	HTTP    string
+	WS      string
+	key     *ecdsa.PrivateKey
+	signer  types.Signer
+	nonce   uint64
+}
+
+// startL1 runs the node until the test ends and seals n blocks.
+func startL1(t testing.TB, n, txsPerBlock int) *testL1 {
+	t.Helper()
+	l1, err := newL1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l1.close)
+	if err := l1.mine(n, txsPerBlock); err != nil {
+		t.Fatal(err)
+	}
+	return l1
+}
+
+func newL1() (*testL1, error) {
+	gethlog.SetDefault(gethlog.NewLogger(gethlog.DiscardHandler()))
+	cfg := *params.AllDevChainProtocolChanges
+	cfg.ChainID = l1ChainID
+	cfg.OsakaTime = nil
+	cfg.BlobScheduleConfig = &params.BlobScheduleConfig{Cancun: params.DefaultCancunBlobConfig, Prague: params.DefaultPragueBlobConfig}
+	stack, err := node.New(&node.Config{
+		Name:        "opal-l1test",
+		HTTPHost:    "127.0.0.1",
+		HTTPModules: []string{"eth", "net", "web3"},
+		WSHost:      "127.0.0.1",
+		WSModules:   []string{"eth", "net", "web3"},
+		P2P:         p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ecfg := ethconfig.Defaults
+	ecfg.NetworkId = l1ChainID.Uint64()
+	ecfg.SyncMode = ethconfig.FullSync
+	ecfg.TxPool.NoLocals = true
+	ecfg.Genesis = &core.Genesis{
+		Config:     &cfg,
+		GasLimit:   60_000_000,
+		BaseFee:    big.NewInt(params.InitialBaseFee),
+		Difficulty: new(big.Int),
+		Alloc: types.GenesisAlloc{
+			crypto.PubkeyToAddress(testKey.PublicKey): {Balance: new(big.Int).Lsh(big.NewInt(1), 100)},
+			testWatched: {Code: emitterCode(), Balance: new(big.Int)},
+		},
+	}
+	backend, err := gethEth.New(stack, &ecfg)
+	if err != nil {
+		stack.Close()
+		return nil, err
+	}
+	fs := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
+	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(fs)}})
+	if err := stack.Start(); err != nil {
+		stack.Close()
+		return nil, err
+	}
+	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, backend)
+	if err != nil {
+		stack.Close()
+		return nil, err
+	}
+	return &testL1{
+		stack: stack, backend: backend, beacon: beacon,
+		HTTP: stack.HTTPEndpoint(), WS: stack.WSEndpoint(),
+		key: testKey, signer: types.LatestSignerForChainID(l1ChainID),
+	}, nil
+}
+
+func (l *testL1) close() {
+	_ = l.beacon.Stop()
+	_ = l.stack.Close()
+}
+
+func (l *testL1) send(to common.Address, data []byte, gas uint64) error {
+	tx := types.MustSignNewTx(l.key, l.signer, &types.DynamicFeeTx{
+		ChainID: l1ChainID, Nonce: l.nonce, GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(20 * params.GWei),
+		Gas: gas, To: &to, Data: data,
+	})
+	l.nonce++
+	return l.backend.APIBackend.SendTx(context.Background(), tx)
+}
+
+// mine seals n blocks. Block i carries a batcher tx when odd, a call of the
+// watched contract (one log) when divisible by 3, and extra transfers up
+// to txsPerBlock transactions.
+func (l *testL1) mine(n, txsPerBlock int) error {
+	for k := 0; k < n; k++ {
+		i := l.backend.BlockChain().CurrentBlock().Number.Uint64() + 1
+		sent := 0
+		if i%2 == 1 {
+			if err := l.send(testInbox, []byte{0, byte(i), byte(i >> 8)}, 30_000); err != nil {
+				return err
+			}
+			sent++
+		}
+		if i%3 == 0 {
+			if err := l.send(testWatched, []byte{byte(i), 0xee}, 60_000); err != nil {
+				return err
+			}
+			sent++
+		}
+		for ; sent < txsPerBlock; sent++ {
+			if err := l.send(common.BigToAddress(big.NewInt(int64(0x1000+sent))), nil, 21_000); err != nil {
+				return err
+			}
+		}
+		l.beacon.Commit()
+	}
+	return nil
+}
+
+// chain describes the served blocks for sdktest.RunL1SourceSuite, with the
+// receipts as go-ethereum stored them (logs carry their block-wide index).
+func (l *testL1) chain() *sdktest.L1Chain {
+	bc := l.backend.BlockChain()
+	c := &sdktest.L1Chain{ChainID: l1ChainID, Inbox: testInbox, Watched: testWatched}
+	head := bc.CurrentBlock().Number.Uint64()
+	for i := uint64(0); i <= head; i++ {
+		b := bc.GetBlockByNumber(i)
+		c.Blocks = append(c.Blocks, b)
+		c.Receipts = append(c.Receipts, bc.GetReceiptsByHash(b.Hash()))
+	}
+	return c
+}
+
+func (l *testL1) head() *types.Block {
+	bc := l.backend.BlockChain()
+	return bc.GetBlockByNumber(bc.CurrentBlock().Number.Uint64())
+}
