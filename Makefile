@@ -4,7 +4,7 @@ BIN       := bin/opal
 CONFIG    ?= opal.toml
 RACE_PKGS := ./core/... ./plugins/... ./cmd/... ./internal/...
 
-.PHONY: build test test-sdk test-examples lint generate generate-check check-upstream run bench clean
+.PHONY: run-node e2e build test test-sdk test-examples lint generate generate-check check-upstream run bench clean contracts
 
 build:
 	$(GO) build -o $(BIN) ./cmd/node
@@ -15,6 +15,7 @@ build:
 test: lint
 	$(GO) build ./...
 	$(GO) test -race -timeout 20m $(RACE_PKGS)
+	$(GO) test -timeout 15m ./e2e/...
 	$(MAKE) test-sdk test-examples check-upstream generate-check
 
 test-sdk:
@@ -35,12 +36,21 @@ generate-check: generate
 	@git diff --exit-code -- sdk/internal/pb || { echo "generated code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- sdk/internal/pb)" || { echo "generated code is stale: run make generate and commit"; exit 1; }
 
+# Recompile the devnet's Solidity contracts (needs node and npm; the output
+# in devnet/contracts/build is committed, so only a contract change needs it).
+contracts:
+	./scripts/build-contracts.sh
+
 check-upstream:
 	./scripts/check-upstream.sh
 
-# Until the embedded devnet lands, run the node against the endpoints of a
-# config file (see opal.example.toml).
+# A whole local OP chain: L1, op-geth, opal as sequencer, the batcher, and
+# the safe head following from L1.
 run: build
+	./$(BIN) devnet
+
+# The node alone, against the endpoints of a config file (opal.example.toml).
+run-node: build
 	@test -f $(CONFIG) || { echo "no $(CONFIG): copy opal.example.toml to opal.toml and set your endpoints"; exit 1; }
 	./$(BIN) run --config $(CONFIG)
 

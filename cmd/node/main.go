@@ -2,6 +2,7 @@
 // swappable plugins.
 //
 //	opal [run] [flags]            run the node (the default command)
+//	opal devnet                   run a whole local OP chain in this process
 //	opal plugin serve KIND        serve a built-in plugin as a process (used by the node itself)
 //	opal plugins [flags]          list built-in and configured plugins
 //	opal config check FILE        validate a config file and print the effective config
@@ -28,6 +29,7 @@ func (e usageError) Error() string { return e.msg + "\n\n" + usage }
 
 const usage = `usage:
   opal [run] [flags]          run the node (opal run --help for flags)
+  opal devnet [flags]         run a whole OP chain in this process (L1, op-geth, opal sequencer, batcher)
   opal plugin serve KIND      serve a built-in plugin as a process (--name NAME, default "default")
   opal plugins [flags]        list built-in and configured plugins with their protocol versions
   opal config check FILE      validate a config file and print the effective config
@@ -54,6 +56,8 @@ func dispatch(args []string) error {
 			return usageError{"config: want 'config check FILE'"}
 		}
 		return configCheckCmd(args[2:])
+	case "devnet":
+		return devnetCmd(args[1:])
 	case "inspect":
 		return inspectCmd(args[1:])
 	case "version":

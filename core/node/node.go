@@ -493,3 +493,17 @@ func (n *Node) EngineBlockHash(ctx context.Context, number uint64) (common.Hash,
 	ref, err := n.engine().L2BlockRefByNumber(ctx, number)
 	return ref.Hash, err
 }
+
+// SequencerTimings returns how long each recently sequenced block took,
+// split into opal's own work and the engine's (nil when not sequencing).
+func (n *Node) SequencerTimings() []BuildTiming {
+	if n.seq == nil {
+		return nil
+	}
+	return n.seq.Timings()
+}
+
+// EngineBlockRef returns the engine's canonical L2 block at number.
+func (n *Node) EngineBlockRef(ctx context.Context, number uint64) (eth.L2BlockRef, error) {
+	return n.engine().L2BlockRefByNumber(ctx, number)
+}

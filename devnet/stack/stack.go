@@ -1,0 +1,191 @@
+// Package stack runs a whole OP chain in one process: the devnet chain (an
+// L1 with the deposit and system config contracts, an op-geth L2 engine),
+// opal as the sequencer with its default plugins, and the batcher posting
+// the sequencer's blocks to L1, from which opal derives the safe chain.
+// `opal devnet` and the end-to-end tests start it.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/opalnode/opal/builtin"
+	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/core/node"
+	"github.com/opalnode/opal/devnet/batcher"
+	"github.com/opalnode/opal/devnet/chain"
+)
+
+// Options configure a stack.
+type Options struct {
+	// Chain configures the L1, the L2 and the rollup.
+	Chain chain.Config
+	// DataDir holds the chain's files and the sequencer's store; "" means a
+	// temporary directory.
+	DataDir string
+	// RPCPort of the sequencer's opal RPC (0: any free port).
+	RPCPort int
+	// MetricsPort, when not 0, serves the sequencer's metrics there.
+	MetricsPort int
+	// Calldata makes the batcher post calldata instead of blobs.
+	Calldata bool
+	// NoBatcher leaves L1 without batches (the safe head then stays).
+	NoBatcher bool
+	Logger    hclog.Logger
+}
+
+// Stack is a running devnet.
+type Stack struct {
+	Chain     *chain.Chain
+	Sequencer *node.Node
+	Batcher   *batcher.Batcher
+	opts      Options
+	cancel    context.CancelFunc
+	done      chan struct{}
+	verifiers []*node.Node
+}
+
+// Start brings everything up; on failure nothing is left running.
+func Start(ctx context.Context, opts Options) (s *Stack, err error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	s = &Stack{opts: opts, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	ccfg := opts.Chain
+	if opts.DataDir != "" {
+		ccfg.DataDir = filepath.Join(opts.DataDir, "chain")
+	}
+	if ccfg.Logger == nil {
+		ccfg.Logger = slog.New(slog.NewTextHandler(hclogWriter{opts.Logger.Named("devnet")}, nil))
+	}
+	if s.Chain, err = chain.New(ctx, ccfg); err != nil {
+		return nil, fmt.Errorf("devnet chain: %w", err)
+	}
+	ep := s.Chain.Endpoints()
+	cfg := config.Default()
+	cfg.L1.RPC = ep.L1WS
+	cfg.L1.Beacon = ep.L1Beacon
+	cfg.L2.Engine = ep.L2Engine
+	cfg.L2.JWTSecret = ep.L2JWTSecret
+	cfg.Rollup.Config = s.Chain.File(chain.RollupFile)
+	cfg.Rollup.L1ChainConfig = s.Chain.File(chain.L1GenesisFile)
+	cfg.Sequencer.Enabled = true
+	cfg.Sequencer.L1Confs = 0
+	cfg.RPC.Port = opts.RPCPort
+	cfg.RPC.EnableAdmin = true
+	if opts.MetricsPort != 0 {
+		cfg.Metrics.Enabled, cfg.Metrics.Port = true, opts.MetricsPort
+	}
+	if opts.DataDir != "" {
+		cfg.DataDir = filepath.Join(opts.DataDir, "sequencer")
+	}
+	s.Sequencer, err = node.New(node.Options{Config: cfg, Rollup: s.Chain.Rollup, L1ChainConfig: s.Chain.L1.ChainConfig(),
+		Catalog: builtin.Catalog(), Logger: opts.Logger.Named("sequencer"), Version: "devnet"})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Sequencer.Start(ctx); err != nil {
+		s.Sequencer = nil
+		return nil, fmt.Errorf("opal sequencer: %w", err)
+	}
+	if !opts.NoBatcher {
+		bc := batcher.DefaultConfig()
+		bc.Rollup = s.Chain.Rollup
+		bc.L1RPC = ep.L1HTTP
+		bc.L2RPC = ep.L2HTTP
+		bc.Key = s.Chain.Keys.Batcher
+		bc.L1ChainConfig = s.Chain.L1.ChainConfig()
+		bc.UseBlobs = !opts.Calldata
+		bc.Logger = opts.Logger.Named("batcher")
+		if s.Batcher, err = batcher.New(bc); err != nil {
+			return nil, fmt.Errorf("batcher: %w", err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		defer close(s.done)
+		if s.Batcher == nil {
+			<-runCtx.Done()
+			return
+		}
+		if err := s.Batcher.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			opts.Logger.Error("batcher stopped", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// StartVerifier starts a second opal, deriving from L1 only, on its own
+// op-geth made from the same genesis.
+func (s *Stack) StartVerifier(ctx context.Context, name string) (*node.Node, error) {
+	eng, err := s.Chain.NewVerifierEngine(name)
+	if err != nil {
+		return nil, err
+	}
+	ep := s.Chain.Endpoints()
+	cfg := config.Default()
+	cfg.L1.RPC = ep.L1WS
+	cfg.L1.Beacon = ep.L1Beacon
+	cfg.L2.Engine = eng.EngineEndpoint()
+	cfg.L2.JWTSecret = eng.JWTSecretPath()
+	cfg.RPC.Port = 0
+	n, err := node.New(node.Options{Config: cfg, Rollup: s.Chain.Rollup, L1ChainConfig: s.Chain.L1.ChainConfig(),
+		Catalog: builtin.Catalog(), Logger: s.opts.Logger.Named(name), Version: "devnet"})
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Start(ctx); err != nil {
+		return nil, err
+	}
+	s.verifiers = append(s.verifiers, n)
+	return n, nil
+}
+
+// Close stops everything, newest first.
+func (s *Stack) Close() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	for _, v := range s.verifiers {
+		v.Stop()
+	}
+	if s.Batcher != nil {
+		s.Batcher.Close()
+	}
+	if s.Sequencer != nil {
+		s.Sequencer.Stop()
+	}
+	if s.Chain != nil {
+		_ = s.Chain.Close()
+	}
+}
+
+// hclogWriter adapts the devnet's slog output to the node's logger.
+type hclogWriter struct{ l hclog.Logger }
+
+func (w hclogWriter) Write(p []byte) (int, error) {
+	w.l.Info(string(trimNL(p)))
+	return len(p), nil
+}
+
+func trimNL(p []byte) []byte {
+	for len(p) > 0 && p[len(p)-1] == '\n' {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// L1Head is the number of the L1 head block.
+func (s *Stack) L1Head() uint64 { return s.Chain.L1.Eth().BlockChain().CurrentBlock().Number.Uint64() }
