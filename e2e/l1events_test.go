@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"context"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/opalnode/opal/core/node"
+	"github.com/opalnode/opal/devnet/chain"
+	"github.com/opalnode/opal/devnet/contracts"
+	"github.com/opalnode/opal/devnet/stack"
+)
+
+// sameChain checks the verifier's engine agrees with the sequencer's L2 up
+// to number.
+func sameChain(t *testing.T, s *stack.Stack, v *node.Node, upTo uint64) {
+	t.Helper()
+	seqL2, err := ethclient.Dial(s.Chain.Endpoints().L2HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seqL2.Close()
+	for num := uint64(1); num <= upTo; num++ {
+		want, err := seqL2.HeaderByNumber(context.Background(), bigU(num))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.EngineBlockHash(context.Background(), num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want.Hash() {
+			t.Fatalf("L2 block %d: verifier %s, sequencer %s", num, got, want.Hash())
+		}
+	}
+}
+
+// An L1 reorg is followed by the sequencer and the verifier without
+// divergence.
+func TestL1ReorgFollowedByBothNodes(t *testing.T) {
+	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1, L1FinalizedLag: 16, L1SafeLag: 8}})
+	v, err := s.StartVerifier(context.Background(), "verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 45*time.Second, "verifier safe head 6", func() bool { return v.Heads().Safe.Number >= 6 })
+	before := v.Heads().Safe
+	if err := s.Chain.L1.Reorg(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("L1 reorged 3 blocks; verifier safe was %v", before)
+	waitUntil(t, 90*time.Second, "both nodes to move on past the reorg", func() bool {
+		return v.Heads().Safe.Number >= before.Number+6 && s.Sequencer.Heads().Safe.Number >= before.Number+6
+	})
+	sameChain(t, s, v, v.Heads().Safe.Number)
+}
+
+// A system config update on L1 (the gas limit) takes effect on L2 from the
+// first block of the epoch of the L1 block that holds it.
+func TestSystemConfigGasLimitUpdate(t *testing.T) {
+	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}})
+	v, err := s.StartVerifier(context.Background(), "verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	l1, err := ethclient.Dial(s.Chain.Endpoints().L1HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l1.Close()
+	admin := s.Chain.Keys.Admin
+	from := chain.Address(admin)
+	nonce, err := l1.PendingNonceAt(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const newLimit = 40_000_000
+	to := chain.SystemConfigAddress
+	cid := s.Chain.L1.ChainConfig().ChainID
+	tx := types.MustSignNewTx(admin, types.LatestSignerForChainID(cid), &types.DynamicFeeTx{
+		ChainID: cid, Nonce: nonce, To: &to, Gas: 200_000, GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(100 * params.GWei),
+		Data: contracts.PackSetGasLimit(newLimit),
+	})
+	if err := l1.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	var rcpt *types.Receipt
+	waitUntil(t, 30*time.Second, "setGasLimit included", func() bool {
+		rcpt, err = l1.TransactionReceipt(ctx, tx.Hash())
+		return err == nil
+	})
+	if rcpt.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("setGasLimit reverted")
+	}
+	updBlock := rcpt.BlockNumber.Uint64()
+	waitUntil(t, 60*time.Second, "verifier safe past the update's epoch", func() bool {
+		return v.Heads().Safe.L1Origin.Number > updBlock
+	})
+	l2, err := ethclient.Dial(s.Chain.Endpoints().L2HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	checked := false
+	for num := uint64(1); num <= v.Heads().Safe.Number; num++ {
+		ref, err := s.Sequencer.EngineBlockRef(ctx, num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := l2.HeaderByNumber(ctx, bigU(num))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(30_000_000)
+		if ref.L1Origin.Number >= updBlock {
+			want = newLimit
+			checked = true
+		}
+		if h.GasLimit != want {
+			t.Fatalf("L2 block %d (origin %d, update in %d): gas limit %d, want %d", num, ref.L1Origin.Number, updBlock, h.GasLimit, want)
+		}
+	}
+	if !checked {
+		t.Fatal("no block after the update was checked")
+	}
+	sameChain(t, s, v, v.Heads().Safe.Number)
+}
