@@ -36,6 +36,9 @@ type Options struct {
 	Calldata bool
 	// NoBatcher leaves L1 without batches (the safe head then stays).
 	NoBatcher bool
+	// Plugins overrides plugin sections of the sequencer's config (e.g. an
+	// external origin selector).
+	Plugins map[string]config.Plugin
 	Logger    hclog.Logger
 }
 
@@ -88,6 +91,9 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	if opts.DataDir != "" {
 		cfg.DataDir = filepath.Join(opts.DataDir, "sequencer")
+	}
+	for kind, p := range opts.Plugins {
+		cfg.Plugins[kind] = p
 	}
 	s.Sequencer, err = node.New(node.Options{Config: cfg, Rollup: s.Chain.Rollup, L1ChainConfig: s.Chain.L1.ChainConfig(),
 		Catalog: builtin.Catalog(), Logger: opts.Logger.Named("sequencer"), Version: "devnet"})
