@@ -39,7 +39,7 @@ type Options struct {
 	// Plugins overrides plugin sections of the sequencer's config (e.g. an
 	// external origin selector).
 	Plugins map[string]config.Plugin
-	Logger    hclog.Logger
+	Logger  hclog.Logger
 }
 
 // Stack is a running devnet.
