@@ -4,7 +4,7 @@ BIN       := bin/opal
 CONFIG    ?= opal.toml
 RACE_PKGS := ./core/... ./plugins/... ./cmd/... ./internal/...
 
-.PHONY: run-node e2e build test test-sdk test-examples lint generate generate-check check-upstream run bench clean contracts
+.PHONY: bench-sequencer run-node e2e build test test-sdk test-examples lint generate generate-check check-upstream run bench clean contracts
 
 build:
 	$(GO) build -o $(BIN) ./cmd/node
@@ -53,6 +53,11 @@ run: build
 run-node: build
 	@test -f $(CONFIG) || { echo "no $(CONFIG): copy opal.example.toml to opal.toml and set your endpoints"; exit 1; }
 	./$(BIN) run --config $(CONFIG)
+
+# Sequencing at 1 s blocks for OPAL_SEQ_BENCH (default 10m): opal's own share
+# of each block's build time (everything but the engine's work) and missed slots.
+bench-sequencer:
+	OPAL_SEQ_BENCH=$${OPAL_SEQ_BENCH:-10m} $(GO) test -run '^$$' -bench SequencerOwnShare -benchtime 1x -timeout 30m ./e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./sdk/... ./core/... ./plugins/...
