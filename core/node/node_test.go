@@ -39,7 +39,11 @@ func fakeNodeWith(t *testing.T, dataDir string, chain *sdktest.L1Chain, adjust f
 	cat.Register(sdk.L1Source, "default", func() sdk.Components { return sdk.Components{L1Source: src} })
 	cat.Register(sdk.OriginSelector, "default", func() sdk.Components { return sdk.Components{OriginSelector: &sdktest.LazySelector{}} })
 	cat.Register(sdk.Deriver, "default", func() sdk.Components { return sdk.Components{Deriver: &sdktest.FakeDeriver{}} })
-	cat.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: eng} })
+	var engImpl engineIface = eng
+	if wrapEngine != nil {
+		engImpl = wrapEngine(eng)
+	}
+	cat.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: engImpl} })
 	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.RPC.Port = 0
@@ -58,6 +62,9 @@ func fakeNodeWith(t *testing.T, dataDir string, chain *sdktest.L1Chain, adjust f
 	t.Cleanup(n.Stop)
 	return n, src, eng
 }
+
+// wrapEngine, when set by a test, wraps the fake engine of fakeNodeWith.
+var wrapEngine func(engineIface) engineIface
 
 type testWriter struct{ t *testing.T }
 

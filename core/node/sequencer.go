@@ -64,11 +64,14 @@ type sequencer struct {
 	recover    bool
 	sealMargin time.Duration
 
-	active  bool
-	job     *buildJob
-	jobSeq  uint64
-	retry   time.Duration
-	pending bool // a tick is scheduled
+	active bool
+	job    *buildJob
+	// depositsOnly: the last build was invalid; build the next without the
+	// tx pool (only what L1 forces), as op-node does.
+	depositsOnly bool
+	jobSeq       uint64
+	retry        time.Duration
+	pending      bool // a tick is scheduled
 
 	// caches that keep per-block work off the L1 and engine
 	originData *eth.L1BlockData
@@ -218,7 +221,7 @@ func (s *sequencer) startBuild(ctx context.Context) {
 		return
 	}
 	attrs := res.Attributes
-	if s.recover {
+	if s.recover || s.depositsOnly {
 		attrs.NoTxPool = true
 	}
 	te := time.Now()
@@ -238,6 +241,27 @@ func (s *sequencer) startBuild(ctx context.Context) {
 		delay = 0
 	}
 	time.AfterFunc(delay, func() { _ = s.lp.Emit(context.Background(), SealBlock{Seq: seq}) })
+}
+
+// onInvalid handles a built payload the engine refused: first rebuild the
+// block with deposits only; if even that is invalid, reset the unsafe chain
+// to the safe head so that the sequencer builds on what L1 vouches for.
+func (s *sequencer) onInvalid(ctx context.Context, job *buildJob, err error) {
+	if !job.attrs.NoTxPool {
+		s.log.Error("built payload invalid; rebuilding with deposits only", "parent", job.parent, "err", err)
+		s.depositsOnly = true
+		s.fail("insert", err)
+		return
+	}
+	h := s.heads.Get()
+	s.log.Error("deposit-only payload invalid; resetting the unsafe chain to the safe head", "safe", h.Safe, "err", err)
+	if rerr := s.heads.Update(func(h *heads.Heads) { h.Unsafe, h.CrossUnsafe, h.PendingSafe = h.Safe, h.Safe, h.Safe }, "sequencer reset after invalid payload"); rerr != nil {
+		s.log.Error("reset to the safe head failed", "err", rerr)
+	} else if ferr := s.eng.forkchoice(ctx); ferr != nil {
+		s.log.Warn("forkchoiceUpdated after the reset", "err", ferr)
+	}
+	s.depositsOnly = false
+	s.fail("insert", err)
 }
 
 // pickOrigin asks the origin selector, with the L1 view the core holds.
@@ -327,12 +351,14 @@ func (s *sequencer) seal(ctx context.Context) {
 		return
 	}
 	if err := s.eng.insert(ctx, env); err != nil {
-		if errors.Is(err, errPayloadInvalid) && !job.attrs.NoTxPool {
-			s.log.Error("built payload invalid; rebuilding without the tx pool", "err", err)
+		if errors.Is(err, errPayloadInvalid) {
+			s.onInvalid(ctx, job, err)
+			return
 		}
 		s.fail("insert", err)
 		return
 	}
+	s.depositsOnly = false
 	tIns := time.Now()
 	ref := eth.L2BlockRef{
 		Hash: env.ExecutionPayload.BlockHash, Number: env.ExecutionPayload.BlockNumber,

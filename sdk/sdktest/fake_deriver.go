@@ -128,7 +128,9 @@ func (d *FakeDeriver) BuildAttributes(_ context.Context, req deriver.BuildReques
 		return nil, fmt.Errorf("%w: no L1 origin", eth.ErrInvalidArgument)
 	}
 	d.sysCfg = req.ParentSystemConfig
-	return &deriver.BuildResult{Attributes: d.attributes(req.Parent, req.L1Origin.Ref(), req.Timestamp), SystemConfig: req.ParentSystemConfig}, nil
+	attrs := d.attributes(req.Parent, req.L1Origin.Ref(), req.Timestamp)
+	attrs.NoTxPool = false // a sequencer's block takes transactions from the pool
+	return &deriver.BuildResult{Attributes: attrs, SystemConfig: req.ParentSystemConfig}, nil
 }
 
 // FakeOrigin decodes the L1 origin and sequence number FakeDeriver put in a
