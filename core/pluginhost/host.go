@@ -1,6 +1,7 @@
 package pluginhost
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -292,7 +293,7 @@ func (h *Host) command(s Spec) (*exec.Cmd, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s.path: %w", s.Key, err)
 	}
-	if !bytesEqual(got, want) {
+	if !bytes.Equal(got, want) {
 		return nil, nil, fmt.Errorf("%s.sha256: checksum mismatch for plugin %s: file has %x, config says %x",
 			s.Key, s.Path, got, want)
 	}
@@ -314,8 +315,6 @@ func fileSHA256(path string) ([]byte, error) {
 	}
 	return h.Sum(nil), nil
 }
-
-func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 
 // launch starts a plugin process, handshakes and dispenses its client.
 func (h *Host) launch(_ context.Context, s Spec, cmd *exec.Cmd, sum []byte) (sdk.Components, *plugin.Client, error) {
