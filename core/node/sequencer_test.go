@@ -30,8 +30,9 @@ func TestSequencerBuildsAndObeysAdmin(t *testing.T) {
 	if h.L1Origin.Number != 0 {
 		t.Fatalf("origin %v beyond the L1 head", h.L1Origin)
 	}
+	// The head moves just before a block's timing is recorded.
 	timings := n.seq.Timings()
-	if len(timings) < int(h.Number) {
+	if len(timings) < int(h.Number)-1 {
 		t.Fatalf("%d timings for %d blocks", len(timings), h.Number)
 	}
 	ctx := context.Background()
