@@ -12,12 +12,16 @@ import (
 	"github.com/opalnode/opal/devnet/stack"
 )
 
-func startStack(t *testing.T, opts stack.Options) *stack.Stack {
-	t.Helper()
+func withLogger(t *testing.T, opts stack.Options) stack.Options {
 	if opts.Logger == nil {
 		opts.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}})
 	}
-	s, err := stack.Start(context.Background(), opts)
+	return opts
+}
+
+func startStack(t *testing.T, opts stack.Options) *stack.Stack {
+	t.Helper()
+	s, err := stack.Start(context.Background(), withLogger(t, opts))
 	if err != nil {
 		t.Fatal(err)
 	}

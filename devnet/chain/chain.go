@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 
@@ -80,7 +82,17 @@ func New(ctx context.Context, cfg Config) (c *Chain, err error) {
 	for a, acc := range funded {
 		l1Alloc[a] = acc
 	}
+	var genesisTime uint64
+	var l1DB, l2DB string
+	if !removeDir {
+		l1DB, l2DB = filepath.Join(dir, "l1"), filepath.Join(dir, "l2")
+		if genesisTime, err = savedGenesisTime(filepath.Join(dir, L1GenesisFile)); err != nil {
+			return nil, err
+		}
+	}
 	if c.L1, err = l1.New(l1.Config{
+		DataDir:      l1DB,
+		GenesisTime:  genesisTime,
 		ChainID:      cfg.L1ChainID,
 		SlotTime:     cfg.L1BlockTime,
 		OnDemand:     cfg.L1OnDemand,
@@ -106,7 +118,7 @@ func New(ctx context.Context, cfg Config) (c *Chain, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	if c.L2, err = l2.Start(l2.Config{Genesis: c.l2Genesis, JWTSecretPath: filepath.Join(dir, JWTFile)}); err != nil {
+	if c.L2, err = l2.Start(l2.Config{Genesis: c.l2Genesis, JWTSecretPath: filepath.Join(dir, JWTFile), DataDir: l2DB}); err != nil {
 		return nil, err
 	}
 
@@ -231,4 +243,23 @@ func (c *Chain) Close() error {
 		errs = append(errs, os.RemoveAll(c.Dir))
 	}
 	return errors.Join(errs...)
+}
+
+// savedGenesisTime reads the genesis time of a chain started before on the
+// same data dir; 0 when there is none.
+func savedGenesisTime(path string) (uint64, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var g struct {
+		Timestamp hexutil.Uint64 `json:"timestamp"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		return 0, fmt.Errorf("chain: %s: %w", path, err)
+	}
+	return uint64(g.Timestamp), nil
 }

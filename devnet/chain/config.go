@@ -67,9 +67,11 @@ func Address(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress
 
 // Config describes the devnet. Zero fields take the defaults noted.
 type Config struct {
-	// DataDir receives the chain's files; "" means a temporary directory
-	// removed by Close. The chains' state itself is kept in memory: every
-	// start is a new chain.
+	// DataDir receives the chain's files and the L1 and L2 databases; ""
+	// means a temporary directory removed by Close, with both chains in
+	// memory. Started again on the same DataDir, the chain continues: the
+	// devnet is deterministic given its genesis time, which is read back
+	// from the L1 genesis file.
 	DataDir string
 
 	// L1ChainID and L2ChainID default to 900 and 901.

@@ -1,6 +1,9 @@
 package l1
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -23,6 +26,10 @@ type Sidecar struct {
 // beacon API looks up the canonical block of a slot first.
 type blobStore struct {
 	retention uint64
+	// dir, when set, keeps every block's sidecars on disk too, so that a
+	// chain reopened from its data dir still serves the blobs derivation
+	// reads again after a restart.
+	dir string
 
 	mu      sync.RWMutex
 	byBlock map[common.Hash]blockBlobs
@@ -33,9 +40,11 @@ type blockBlobs struct {
 	sidecars []Sidecar
 }
 
-func newBlobStore(retention uint64) *blobStore {
-	return &blobStore{retention: retention, byBlock: make(map[common.Hash]blockBlobs)}
+func newBlobStore(retention uint64, dir string) *blobStore {
+	return &blobStore{retention: retention, dir: dir, byBlock: make(map[common.Hash]blockBlobs)}
 }
+
+func (s *blobStore) path(hash common.Hash) string { return filepath.Join(s.dir, hash.Hex()+".json") }
 
 // put records the sidecars of a new block and forgets those of blocks
 // more than retention blocks below it.
@@ -45,6 +54,13 @@ func (s *blobStore) put(h *types.Header, sidecars []Sidecar) {
 	defer s.mu.Unlock()
 	if len(sidecars) > 0 {
 		s.byBlock[h.Hash()] = blockBlobs{number: num, sidecars: sidecars}
+		if s.dir != "" {
+			// Best effort: a blob that cannot be written is served from
+			// memory until the node stops.
+			if data, err := json.Marshal(sidecars); err == nil && os.MkdirAll(s.dir, 0o755) == nil {
+				_ = os.WriteFile(s.path(h.Hash()), data, 0o644)
+			}
+		}
 	}
 	if num > s.retention {
 		for hash, b := range s.byBlock {
@@ -59,8 +75,20 @@ func (s *blobStore) put(h *types.Header, sidecars []Sidecar) {
 // blobs were pruned, has none.
 func (s *blobStore) get(hash common.Hash) []Sidecar {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.byBlock[hash].sidecars
+	b, ok := s.byBlock[hash]
+	s.mu.RUnlock()
+	if ok || s.dir == "" {
+		return b.sidecars
+	}
+	data, err := os.ReadFile(s.path(hash))
+	if err != nil {
+		return nil
+	}
+	var sidecars []Sidecar
+	if json.Unmarshal(data, &sidecars) != nil {
+		return nil
+	}
+	return sidecars
 }
 
 // Sidecars returns the blob sidecars of the block with the given hash.

@@ -37,6 +37,8 @@ type Config struct {
 	// BlobRetention is how many blocks behind the head blob sidecars are
 	// kept for the beacon API; default 8192.
 	BlobRetention uint64
+	// DataDir keeps the chain on disk; "" keeps it in memory.
+	DataDir string
 	// Logger receives block production errors; default slog.Default().
 	Logger *slog.Logger
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/core"
@@ -54,7 +55,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	g := genesis(cfg)
-	stack, backend, err := gethnode.Start(gethnode.Config{Name: "opal-devnet-l1", Genesis: g, Recommit: recommit})
+	stack, backend, err := gethnode.Start(gethnode.Config{Name: "opal-devnet-l1", Genesis: g, Recommit: recommit, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, fmt.Errorf("l1: %w", err)
 	}
@@ -63,13 +64,17 @@ func New(cfg Config) (*Node, error) {
 		genesis: g,
 		stack:   stack,
 		eth:     backend,
-		blobs:   newBlobStore(cfg.BlobRetention),
+		blobs:   newBlobStore(cfg.BlobRetention, blobDir(cfg.DataDir)),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	gen := backend.BlockChain().Genesis().Header()
-	backend.BlockChain().SetSafe(gen)
-	backend.BlockChain().SetFinalized(gen)
+	// A fresh chain starts with its labels on genesis; a chain reopened from
+	// disk keeps them where they were.
+	if bc := backend.BlockChain(); bc.CurrentFinalBlock() == nil {
+		gen := bc.Genesis().Header()
+		bc.SetSafe(gen)
+		bc.SetFinalized(gen)
+	}
 	n.beacon, err = startBeacon(n)
 	if err != nil {
 		stack.Close()
@@ -151,4 +156,12 @@ func (n *Node) lifetime() (context.Context, context.CancelFunc) {
 		}
 	}()
 	return ctx, cancel
+}
+
+// blobDir is where sidecars are kept for a chain on disk.
+func blobDir(dataDir string) string {
+	if dataDir == "" {
+		return ""
+	}
+	return filepath.Join(dataDir, "blobs")
 }

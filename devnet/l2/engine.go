@@ -24,9 +24,11 @@ type Config struct {
 	// JWTSecretPath is where a fresh JWT secret is written (hex, as
 	// op-node's --l2.jwt-secret reads it) for the Engine API. Required.
 	JWTSecretPath string
+	// DataDir keeps the chain on disk; "" keeps it in memory.
+	DataDir string
 }
 
-// Engine is a running op-geth. Its state lives in memory.
+// Engine is a running op-geth. Its state lives in memory unless a data dir is given.
 type Engine struct {
 	stack   *node.Node
 	eth     *eth.Ethereum
@@ -60,6 +62,7 @@ func Start(cfg Config) (*Engine, error) {
 		Name:          cfg.Name,
 		Genesis:       cfg.Genesis,
 		JWTSecretFile: cfg.JWTSecretPath,
+		DataDir:       cfg.DataDir,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("l2: %w", err)

@@ -1,5 +1,5 @@
 // Package gethnode starts an in-process go-ethereum (op-geth) node the way
-// both devnet chains need it: in-memory databases, no peers, JSON-RPC over
+// both devnet chains need it: in-memory databases (or on disk when asked), no peers, JSON-RPC over
 // HTTP and WebSocket on loopback at a free port, and the log filter API
 // that the geth command adds outside eth.New (without it eth_getLogs and
 // log subscriptions do not exist), plus the tracing API.
@@ -41,6 +41,8 @@ type Config struct {
 	// Recommit is how often the miner rebuilds a payload in the making
 	// with newer transactions; 0 keeps geth's default.
 	Recommit time.Duration
+	// DataDir keeps the chain on disk there; "" keeps it in memory.
+	DataDir string
 }
 
 // Start builds and starts the node. The caller owns the returned stack and
@@ -48,6 +50,7 @@ type Config struct {
 func Start(cfg Config) (*node.Node, *eth.Ethereum, error) {
 	ncfg := &node.Config{
 		Name:        cfg.Name,
+		DataDir:     cfg.DataDir,
 		HTTPHost:    Loopback,
 		HTTPModules: Modules,
 		WSHost:      Loopback,
