@@ -45,6 +45,10 @@ var DefaultMinTipCap = big.NewInt(params.GWei)
 // posts singular batches in calldata, since UseBlobs and Span are plain
 // booleans.
 type Config struct {
+	// UpdatedBatcher says the key belongs to a batcher set on L1 after
+	// genesis (a system config update), so it is not checked against the
+	// genesis batcher.
+	UpdatedBatcher bool
 	// Rollup is the chain's rollup config. It names the batch inbox, the
 	// batcher address (genesis system config), the fork times that decide
 	// compression, batch type and blob use, and the L2 chain id span
@@ -130,7 +134,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Key == nil {
 		errs = append(errs, errors.New("batcher key is required"))
-	} else if addr, want := crypto.PubkeyToAddress(c.Key.PublicKey), c.Rollup.Genesis.SystemConfig.BatcherAddr; addr != want {
+	} else if addr, want := crypto.PubkeyToAddress(c.Key.PublicKey), c.Rollup.Genesis.SystemConfig.BatcherAddr; addr != want && !c.UpdatedBatcher {
 		errs = append(errs, fmt.Errorf("batcher key is for %s, the system config's batcher is %s", addr, want))
 	}
 	if c.L1ChainID == nil {

@@ -7,6 +7,7 @@ package stack
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,8 +49,8 @@ type Stack struct {
 	Sequencer *node.Node
 	Batcher   *batcher.Batcher
 	opts      Options
-	cancel    context.CancelFunc
-	done      chan struct{}
+	cancel    context.CancelFunc // stops the running batcher
+	done      chan struct{}      // closed when the running batcher stopped
 	verifiers []*node.Node
 }
 
@@ -58,7 +59,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	s = &Stack{opts: opts, done: make(chan struct{})}
+	s = &Stack{opts: opts}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -105,31 +106,51 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, fmt.Errorf("opal sequencer: %w", err)
 	}
 	if !opts.NoBatcher {
-		bc := batcher.DefaultConfig()
-		bc.Rollup = s.Chain.Rollup
-		bc.L1RPC = ep.L1HTTP
-		bc.L2RPC = ep.L2HTTP
-		bc.Key = s.Chain.Keys.Batcher
-		bc.L1ChainConfig = s.Chain.L1.ChainConfig()
-		bc.UseBlobs = !opts.Calldata
-		bc.Logger = opts.Logger.Named("batcher")
-		if s.Batcher, err = batcher.New(bc); err != nil {
-			return nil, fmt.Errorf("batcher: %w", err)
+		if err := s.StartBatcher(s.Chain.Keys.Batcher); err != nil {
+			return nil, err
 		}
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	go func() {
-		defer close(s.done)
-		if s.Batcher == nil {
-			<-runCtx.Done()
-			return
-		}
-		if err := s.Batcher.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			opts.Logger.Error("batcher stopped", "err", err)
-		}
-	}()
 	return s, nil
+}
+
+// StartBatcher (re)starts the batcher, posting with key (which must be the
+// system config's batcher for its data to count). A running batcher is
+// stopped first.
+func (s *Stack) StartBatcher(key *ecdsa.PrivateKey) error {
+	s.stopBatcher()
+	ep := s.Chain.Endpoints()
+	bc := batcher.DefaultConfig()
+	bc.Rollup = s.Chain.Rollup
+	bc.L1RPC = ep.L1HTTP
+	bc.L2RPC = ep.L2HTTP
+	bc.Key = key
+	bc.UpdatedBatcher = key != s.Chain.Keys.Batcher
+	bc.L1ChainConfig = s.Chain.L1.ChainConfig()
+	bc.UseBlobs = !s.opts.Calldata
+	bc.Logger = s.opts.Logger.Named("batcher")
+	b, err := batcher.New(bc)
+	if err != nil {
+		return fmt.Errorf("batcher: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Batcher, s.cancel, s.done = b, cancel, make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.opts.Logger.Error("batcher stopped", "err", err)
+		}
+	}(s.done)
+	return nil
+}
+
+func (s *Stack) stopBatcher() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+	s.Batcher.Close()
+	s.cancel, s.Batcher = nil, nil
 }
 
 // StartVerifier starts a second opal, deriving from L1 only, on its own
@@ -160,15 +181,9 @@ func (s *Stack) StartVerifier(ctx context.Context, name string) (*node.Node, err
 
 // Close stops everything, newest first.
 func (s *Stack) Close() {
-	if s.cancel != nil {
-		s.cancel()
-		<-s.done
-	}
+	s.stopBatcher()
 	for _, v := range s.verifiers {
 		v.Stop()
-	}
-	if s.Batcher != nil {
-		s.Batcher.Close()
 	}
 	if s.Sequencer != nil {
 		s.Sequencer.Stop()
