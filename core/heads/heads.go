@@ -1,7 +1,7 @@
 // Package heads holds the node's L2 heads and the rules between them:
 // unsafe ≥ cross-unsafe ≥ pending-safe ≥ local-safe ≥ safe ≥ finalized (by
-// number), finalized never moves back, and every change is persisted before
-// it is visible, logged with its reason and counted.
+// number), finalized never moves back, and every change is handed to the
+// persister before it is visible, logged with its reason and counted.
 package heads
 
 import (

@@ -125,15 +125,23 @@ func (s *Store) RecordSafeHead(l1 eth.BlockID, l2 eth.BlockID) error {
 // TruncateSafeHeads drops the entries of L1 blocks after l1Number (after a
 // reset: derivation will write them again).
 func (s *Store) TruncateSafeHeads(l1Number uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSafeDB).Cursor()
-		for k, _ := c.Seek(l1Key(l1Number + 1)); k != nil; k, _ = c.Next() {
-			if err := c.Delete(); err != nil {
-				return err
-			}
+	return s.db.Update(func(tx *bolt.Tx) error { return truncateAfter(tx.Bucket(bucketSafeDB), l1Number) })
+}
+
+// truncateAfter deletes the entries of L1 blocks after l1Number. Keys are
+// collected first: deleting under a moving cursor skips entries in bbolt.
+func truncateAfter(b *bolt.Bucket, l1Number uint64) error {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(l1Key(l1Number + 1)); k != nil; k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // SafeHeadAt returns the safe head recorded at the highest L1 block at or

@@ -55,6 +55,7 @@ type Node struct {
 	log     hclog.Logger
 	metrics *metrics
 	store   *heads.Store
+	writer  *heads.Writer
 	tmpDir  string
 	host    *pluginhost.Host
 	insts   map[sdk.Kind]*pluginhost.Instance
@@ -210,7 +211,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	n.heads, err = heads.New(start, n.store, n.log.Named("heads"), func(head, reason string) {
+	n.writer = heads.NewWriter(n.store)
+	n.heads, err = heads.New(start, n.writer, n.log.Named("heads"), func(head, reason string) {
 		n.metrics.headChanges.WithLabelValues(head, reason).Inc()
 	})
 	if err != nil {
@@ -251,14 +253,14 @@ func (n *Node) assemble() {
 	eng := &engineCtl{cfg: n.opts.Rollup, engine: n.engine, heads: n.heads, log: n.log.Named("engine"), metrics: n.metrics}
 	fin.eng = eng
 	eng.safeRecorder = func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
-		if err := n.store.RecordSafeHead(from.ID(), l2.ID()); err != nil {
+		if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
 			n.log.Warn("safe head index not written", "err", err)
 		}
 		fin.record(l2, from)
 	}
 	sync := &syncStart{cfg: n.opts.Rollup, l1: n.l1, engine: n.engine, heads: n.heads, log: n.log.Named("sync"),
 		onReorg: func(l1Number uint64) {
-			if err := n.store.TruncateSafeHeads(l1Number); err != nil {
+			if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
 				n.log.Warn("safe head index not truncated", "err", err)
 			}
 		}}
@@ -408,7 +410,7 @@ func (n *Node) syncStatus() *SyncStatus {
 func (n *Node) startServers() error {
 	cfg := n.opts.Config
 	apis := []rpc.API{
-		{Namespace: "optimism", Service: &optimismAPI{cfg: n.opts.Rollup, status: n, engine: n.engine, store: n.store, version: n.opts.Version}},
+		{Namespace: "optimism", Service: &optimismAPI{cfg: n.opts.Rollup, status: n, engine: n.engine, store: n.store, flush: n.writer.Flush, version: n.opts.Version}},
 		{Namespace: "opal", Service: &opalAPI{host: n.host}},
 	}
 	if cfg.RPC.EnableAdmin {
@@ -477,6 +479,12 @@ func (n *Node) Stop() {
 	}
 	if n.host != nil {
 		n.host.Close()
+	}
+	if n.writer != nil {
+		if err := n.writer.Close(); err != nil {
+			n.log.Error("last head state not stored", "err", err)
+		}
+		n.writer = nil
 	}
 	if n.store != nil {
 		_ = n.store.Close()

@@ -72,6 +72,7 @@ type optimismAPI struct {
 	status  statusSource
 	engine  func() engine.Engine
 	store   *heads.Store
+	flush   func() error // commits queued index entries before a read
 	version string
 }
 
@@ -102,6 +103,9 @@ func (a *optimismAPI) OutputAtBlock(ctx context.Context, number hexutil.Uint64) 
 }
 
 func (a *optimismAPI) SafeHeadAtL1Block(_ context.Context, l1Number hexutil.Uint64) (*SafeHeadResponse, error) {
+	if err := a.flush(); err != nil {
+		return nil, err
+	}
 	e, err := a.store.SafeHeadAt(uint64(l1Number))
 	if err != nil {
 		return nil, err
