@@ -14,6 +14,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -59,15 +60,18 @@ type Node struct {
 	tmpDir  string
 	host    *pluginhost.Host
 	insts   map[sdk.Kind]*pluginhost.Instance
-	heads   *heads.State
-	lp      *loop.Loop
-	view    *l1View
-	derive  *derivation
-	seq     *sequencer
-	rpc     *rpcServer
-	metSrv  *http.Server
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// timed holds the in-process plugins behind call timers; process
+	// plugins are timed by the host's gRPC interceptor instead.
+	timed  atomic.Pointer[map[sdk.Kind]sdk.Components]
+	heads  *heads.State
+	lp     *loop.Loop
+	view   *l1View
+	derive *derivation
+	seq    *sequencer
+	rpc    *rpcServer
+	metSrv *http.Server
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // New opens the node's store; Start does the rest.
@@ -94,6 +98,11 @@ func New(opts Options) (*Node, error) {
 }
 
 func (n *Node) component(k sdk.Kind) sdk.Components {
+	if timed := n.timed.Load(); timed != nil {
+		if c, ok := (*timed)[k]; ok {
+			return c // in-process: the timed wrapper made once at start
+		}
+	}
 	if inst, ok := n.insts[k]; ok {
 		return inst.Components()
 	}
@@ -202,6 +211,13 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.insts, err = n.host.Load(ctx, load); err != nil {
 		return err
 	}
+	wrapped := map[sdk.Kind]sdk.Components{}
+	for k, inst := range n.insts {
+		if inst.Spec.Mode == pluginhost.InProcess {
+			wrapped[k] = timed(n.metrics, k, inst.Components())
+		}
+	}
+	n.timed.Store(&wrapped)
 	for _, k := range []sdk.Kind{sdk.L1Source, sdk.Engine, sdk.Deriver} {
 		if _, ok := n.insts[k]; !ok {
 			return fmt.Errorf("plugins.%s: the node cannot run without a %s plugin", k, k)

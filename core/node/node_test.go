@@ -152,6 +152,29 @@ func TestDerivesFinalizesAndReports(t *testing.T) {
 	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "opal_pluginStatus"), &plugins); err != nil || len(plugins) != 3 {
 		t.Fatalf("opal_pluginStatus: %+v %v", plugins, err)
 	}
+	// In-process plugin calls are timed per kind and method.
+	families, err := n.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps uint64
+	for _, f := range families {
+		if f.GetName() != "opal_plugin_call_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == "deriver" && labels["method"] == "Step" {
+				steps = m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	if steps == 0 {
+		t.Fatal("no timed deriver Step calls in the metrics")
+	}
 	if v := rpcCall(t, n.RPCAddr(), "optimism_version"); string(v) != `"test"` {
 		t.Fatalf("version %s", v)
 	}
