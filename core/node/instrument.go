@@ -143,4 +143,3 @@ func timed(m *metrics, kind sdk.Kind, c sdk.Components) sdk.Components {
 	}
 	return c
 }
-
