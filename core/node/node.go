@@ -531,3 +531,7 @@ func (n *Node) SequencerTimings() []BuildTiming {
 func (n *Node) EngineBlockRef(ctx context.Context, number uint64) (eth.L2BlockRef, error) {
 	return n.engine().L2BlockRefByNumber(ctx, number)
 }
+
+// Plugins returns the loaded plugin instances (status, and Kill for tests
+// and operators).
+func (n *Node) Plugins() map[sdk.Kind]*pluginhost.Instance { return n.host.Instances() }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/hashicorp/go-hclog"
@@ -20,6 +21,7 @@ import (
 	"github.com/opalnode/opal/core/node"
 	"github.com/opalnode/opal/devnet/batcher"
 	"github.com/opalnode/opal/devnet/chain"
+	"github.com/opalnode/opal/sdk"
 )
 
 // Options configure a stack.
@@ -40,7 +42,10 @@ type Options struct {
 	// Plugins overrides plugin sections of the sequencer's config (e.g. an
 	// external origin selector).
 	Plugins map[string]config.Plugin
-	Logger  hclog.Logger
+	// SelfCommand is how verifiers re-execute built-ins as processes (nil:
+	// this executable; tests point it at a built opal binary).
+	SelfCommand func(kind sdk.Kind, name string) (*exec.Cmd, error)
+	Logger      hclog.Logger
 }
 
 // Stack is a running devnet.
@@ -154,8 +159,9 @@ func (s *Stack) stopBatcher() {
 }
 
 // StartVerifier starts a second opal, deriving from L1 only, on its own
-// op-geth made from the same genesis.
-func (s *Stack) StartVerifier(ctx context.Context, name string) (*node.Node, error) {
+// op-geth made from the same genesis. adjust, when given, changes its
+// config before it starts (e.g. plugins as processes).
+func (s *Stack) StartVerifier(ctx context.Context, name string, adjust ...func(*config.Config)) (*node.Node, error) {
 	eng, err := s.Chain.NewVerifierEngine(name)
 	if err != nil {
 		return nil, err
@@ -167,8 +173,11 @@ func (s *Stack) StartVerifier(ctx context.Context, name string) (*node.Node, err
 	cfg.L2.Engine = eng.EngineEndpoint()
 	cfg.L2.JWTSecret = eng.JWTSecretPath()
 	cfg.RPC.Port = 0
+	for _, f := range adjust {
+		f(cfg)
+	}
 	n, err := node.New(node.Options{Config: cfg, Rollup: s.Chain.Rollup, L1ChainConfig: s.Chain.L1.ChainConfig(),
-		Catalog: builtin.Catalog(), Logger: s.opts.Logger.Named(name), Version: "devnet"})
+		Catalog: builtin.Catalog(), Logger: s.opts.Logger.Named(name), Version: "devnet", SelfCommand: s.opts.SelfCommand})
 	if err != nil {
 		return nil, err
 	}
