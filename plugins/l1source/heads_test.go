@@ -18,7 +18,16 @@ func watch(t *testing.T, src *Source) <-chan sdkl1.HeadUpdate {
 	ctx, cancel := context.WithCancel(context.Background())
 	updates := make(chan sdkl1.HeadUpdate, 256)
 	done := make(chan error, 1)
-	go func() { done <- src.WatchHeads(ctx, func(u sdkl1.HeadUpdate) { updates <- u }) }()
+	// The callback never blocks: a test that stops reading must not hold up
+	// the source (and through it the L1 client).
+	go func() {
+		done <- src.WatchHeads(ctx, func(u sdkl1.HeadUpdate) {
+			select {
+			case updates <- u:
+			default:
+			}
+		})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
