@@ -90,20 +90,3 @@ func only(kind sdk.Kind, c sdk.Components) sdk.Components {
 	}
 	return sdk.Components{}
 }
-
-// has reports whether c carries an implementation of kind.
-func has(kind sdk.Kind, c sdk.Components) bool {
-	switch kind {
-	case sdk.L1Source:
-		return c.L1Source != nil
-	case sdk.Deriver:
-		return c.Deriver != nil
-	case sdk.OriginSelector:
-		return c.OriginSelector != nil
-	case sdk.Engine:
-		return c.Engine != nil
-	case sdk.P2P:
-		return c.P2P != nil
-	}
-	return false
-}

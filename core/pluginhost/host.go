@@ -254,7 +254,7 @@ func (h *Host) start(ctx context.Context, s Spec) (sdk.Components, *plugin.Clien
 				s.Key, s.Kind, s.Builtin, h.opts.Catalog.Names(s.Kind))
 		}
 		c := only(s.Kind, f())
-		if !has(s.Kind, c) {
+		if basePlugin(s.Kind, c) == nil {
 			return sdk.Components{}, nil, fmt.Errorf("%s.builtin: built-in %q does not implement %s", s.Key, s.Builtin, s.Kind)
 		}
 		return c, nil, nil

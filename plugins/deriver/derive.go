@@ -41,21 +41,17 @@ func (d *Deriver) Step(ctx context.Context, parent eth.L2BlockRef) (res sdkderiv
 	if err != nil {
 		return sdkderiver.StepResult{Origin: d.p.Origin()}, err
 	}
-	res = sdkderiver.StepResult{Origin: d.p.Origin()}
+	res = sdkderiver.StepResult{Outcome: out, Origin: d.p.Origin()}
 	switch out {
 	case pipeline.Attributes:
 		d.last = r
-		res.Outcome = sdkderiver.Attributes
 		res.Attributes = &sdkderiver.DerivedAttributes{
 			Attributes:   r.Attributes,
 			Parent:       r.Parent,
 			DerivedFrom:  r.DerivedFrom,
 			IsLastInSpan: r.IsLastInSpan,
 		}
-	case pipeline.More:
-		res.Outcome = sdkderiver.More
-	case pipeline.NeedL1:
-		res.Outcome = sdkderiver.NeedL1
+	case pipeline.More, pipeline.NeedL1:
 	default:
 		return res, fmt.Errorf("%w: pipeline outcome %v", eth.ErrCritical, out)
 	}

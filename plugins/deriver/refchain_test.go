@@ -3,14 +3,11 @@ package deriver_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/opalnode/opal/internal/vectors"
 	"github.com/opalnode/opal/plugins/deriver"
 	"github.com/opalnode/opal/plugins/deriver/internal/refchain"
 	"github.com/opalnode/opal/sdk/base"
@@ -19,21 +16,8 @@ import (
 	"github.com/opalnode/opal/sdk/sdktest"
 )
 
-var (
-	refOnce  sync.Once
-	refChain *refchain.Chain
-	refErr   error
-)
-
-func loadRefchain(tb testing.TB) *refchain.Chain {
-	tb.Helper()
-	dir := vectors.Dir(tb)
-	refOnce.Do(func() { refChain, refErr = refchain.Load(filepath.Join(dir, "refchain")) })
-	if refErr != nil {
-		tb.Fatalf("loading refchain: %v", refErr)
-	}
-	return refChain
-}
+// loadRefchain returns the reference chain, loaded once per test binary.
+func loadRefchain(tb testing.TB) *refchain.Chain { return refchain.Shared(tb) }
 
 func configured(t *testing.T, c *refchain.Chain, d sdkderiver.Deriver) sdkderiver.Deriver {
 	t.Helper()

@@ -7,33 +7,22 @@ import (
 	"io"
 	"log/slog"
 
+	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
 )
 
-// Outcome says what a Step produced.
-type Outcome int
+// Outcome says what a Step produced: the deriver contract's own outcomes,
+// so the plugin passes them on unchanged.
+type Outcome = sdkderiver.Outcome
 
 const (
 	// Attributes: the result holds the attributes of the next block.
-	Attributes Outcome = iota + 1
+	Attributes = sdkderiver.Attributes
 	// More: progress was made without a result; step again.
-	More
+	More = sdkderiver.More
 	// NeedL1: every fed L1 block is read; feed the next one.
-	NeedL1
+	NeedL1 = sdkderiver.NeedL1
 )
-
-func (o Outcome) String() string {
-	switch o {
-	case Attributes:
-		return "attributes"
-	case More:
-		return "more"
-	case NeedL1:
-		return "need-l1"
-	default:
-		return "unknown"
-	}
-}
 
 // stepBudget bounds the stage pulls of one Step, so that a Step returns
 // (More) after a bounded amount of work whatever the input.

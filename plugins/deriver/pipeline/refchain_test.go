@@ -4,31 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/opalnode/opal/internal/vectors"
 	"github.com/opalnode/opal/plugins/deriver/internal/refchain"
 )
 
-var (
-	refOnce  sync.Once
-	refChain *refchain.Chain
-	refErr   error
-)
-
-// loadRefchain loads the reference chain once per test binary; replaying
-// the L1 chain takes a moment.
-func loadRefchain(tb testing.TB) *refchain.Chain {
-	tb.Helper()
-	dir := vectors.Dir(tb)
-	refOnce.Do(func() { refChain, refErr = refchain.Load(filepath.Join(dir, "refchain")) })
-	if refErr != nil {
-		tb.Fatalf("loading refchain: %v", refErr)
-	}
-	return refChain
-}
+// loadRefchain returns the reference chain, loaded once per test binary.
+func loadRefchain(tb testing.TB) *refchain.Chain { return refchain.Shared(tb) }
 
 // deriveRefchain runs a fresh pipeline over the reference L1 chain until it
 // has derived n blocks, calling check on each result. The parents are the
