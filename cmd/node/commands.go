@@ -86,3 +86,38 @@ func configCheckCmd(args []string) error {
 	fmt.Printf("# %s is valid; effective configuration:\n%s", args[0], out)
 	return nil
 }
+
+// rollupConfigCmd prints the chain's rollup config as the node would use
+// it: the preset or rollup.json with the node's overrides and the resolved
+// dependency set. --op-node prints only op-node's fields.
+func rollupConfigCmd(args []string) error {
+	fs := pflag.NewFlagSet("rollup-config", pflag.ContinueOnError)
+	config.AddFlags(fs)
+	opNode := fs.Bool("op-node", false, "print only the fields op-node's rollup.json defines")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("rollup-config: unexpected arguments %v", fs.Args())}
+	}
+	path, _ := fs.GetString("config")
+	cfg, err := config.Load(path, fs, os.Environ())
+	if err != nil {
+		return err
+	}
+	rc, err := cfg.Chain()
+	if err != nil {
+		return err
+	}
+	var out []byte
+	if *opNode {
+		out, err = rc.MarshalOpNode()
+	} else {
+		out, err = rc.Marshal()
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(out))
+	return nil
+}

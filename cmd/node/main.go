@@ -6,6 +6,7 @@
 //	opal plugin serve KIND        serve a built-in plugin as a process (used by the node itself)
 //	opal plugins [flags]          list built-in and configured plugins
 //	opal config check FILE        validate a config file and print the effective config
+//	opal rollup-config [flags]    print the chain's effective rollup config (rollup.json)
 //	opal inspect FILE             decode batcher data (tx, frames, channel, batch, blob) as JSON
 //	opal version                  print the version
 package main
@@ -33,6 +34,8 @@ const usage = `usage:
   opal plugin serve KIND      serve a built-in plugin as a process (--name NAME, default "default")
   opal plugins [flags]        list built-in and configured plugins with their protocol versions
   opal config check FILE      validate a config file and print the effective config
+  opal rollup-config [flags]  print the chain's rollup.json as the node uses it (--network N | --rollup.config F;
+                              --op-node leaves out opal's dependency_set field)
   opal inspect [--network N | --rollup.config F] [--kind K] FILE|-
                               decode a batcher tx, frames, channel, batch or blob as JSON
   opal version                print the version`
@@ -56,6 +59,8 @@ func dispatch(args []string) error {
 			return usageError{"config: want 'config check FILE'"}
 		}
 		return configCheckCmd(args[2:])
+	case "rollup-config":
+		return rollupConfigCmd(args[1:])
 	case "devnet":
 		return devnetCmd(args[1:])
 	case "inspect":

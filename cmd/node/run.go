@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/ethereum/go-ethereum/params"
@@ -29,18 +28,7 @@ func newLogger(cfg *config.Config) hclog.Logger {
 // loadRollup returns the chain's rollup config and, when known, its L1's
 // chain config.
 func loadRollup(cfg *config.Config) (*rollup.Config, *params.ChainConfig, error) {
-	var (
-		rc  *rollup.Config
-		err error
-	)
-	switch {
-	case cfg.Network != "":
-		rc, err = config.NetworkRollup(cfg.Network)
-	case cfg.Rollup.Config != "":
-		rc, err = rollup.Load(cfg.Rollup.Config)
-	default:
-		return nil, nil, fmt.Errorf("no chain given: set --network (%s) or --rollup.config", strings.Join(config.Networks(), ", "))
-	}
+	rc, err := cfg.Chain()
 	if err != nil {
 		return nil, nil, err
 	}

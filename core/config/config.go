@@ -28,6 +28,16 @@ type Config struct {
 		// L1ChainConfig is the path of the L1's geth genesis JSON; needed for
 		// any L1 other than Ethereum mainnet and Sepolia.
 		L1ChainConfig string `koanf:"l1_chain_config"`
+		// LagoonTime overrides the chain's lagoon_time (op-node's
+		// --override.lagoon).
+		LagoonTime *uint64 `koanf:"lagoon_time"`
+		// DependencySet lists the chain ids of the interop dependency set,
+		// the chain itself included; it overrides what the chain's preset
+		// or rollup.json say.
+		DependencySet []uint64 `koanf:"dependency_set"`
+		// DependencySetFile is a dependency set in op-supernode's JSON
+		// format ({"dependencies":{"<chain id>":{},...}}).
+		DependencySetFile string `koanf:"dependency_set_file"`
 	} `koanf:"rollup"`
 
 	L1 struct {
@@ -120,6 +130,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Network != "" && c.Rollup.Config != "" {
 		bad("network", "set either network or rollup.config, not both")
+	}
+	if len(c.Rollup.DependencySet) > 0 && c.Rollup.DependencySetFile != "" {
+		bad("rollup.dependency_set", "set either rollup.dependency_set or rollup.dependency_set_file, not both")
+	}
+	for _, id := range c.Rollup.DependencySet {
+		if id == 0 {
+			bad("rollup.dependency_set", "chain id 0")
+		}
 	}
 	if c.Network != "" && !KnownNetwork(c.Network) {
 		bad("network", "unknown network %q (known: %s)", c.Network, strings.Join(Networks(), ", "))

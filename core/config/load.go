@@ -19,31 +19,34 @@ import (
 // explicit because op-node uses "l1" both as a value (--l1 URL) and as a
 // prefix (--l1.beacon), which a dotted key space cannot hold at once.
 var flagKeys = map[string]string{
-	"network":                "network",
-	"rollup.config":          "rollup.config",
-	"rollup.l1-chain-config": "rollup.l1_chain_config",
-	"l1":                     "l1.rpc",
-	"l1.beacon":              "l1.beacon",
-	"l1.trustrpc":            "l1.trust_rpc",
-	"l1.rpckind":             "l1.rpc_kind",
-	"l2":                     "l2.engine",
-	"l2.jwt-secret":          "l2.jwt_secret",
-	"sequencer.enabled":      "sequencer.enabled",
-	"sequencer.stopped":      "sequencer.stopped",
-	"sequencer.l1-confs":     "sequencer.l1_confs",
-	"sequencer.max-safe-lag": "sequencer.max_safe_lag",
-	"sequencer.recover":      "sequencer.recover",
-	"verifier.l1-confs":      "verifier.l1_confs",
-	"rpc.addr":               "rpc.addr",
-	"rpc.port":               "rpc.port",
-	"rpc.enable-admin":       "rpc.enable_admin",
-	"metrics.enabled":        "metrics.enabled",
-	"metrics.addr":           "metrics.addr",
-	"metrics.port":           "metrics.port",
-	"metrics.pprof":          "metrics.pprof",
-	"data-dir":               "data_dir",
-	"log.level":              "log.level",
-	"log.format":             "log.format",
+	"network":                    "network",
+	"rollup.config":              "rollup.config",
+	"rollup.l1-chain-config":     "rollup.l1_chain_config",
+	"override.lagoon":            "rollup.lagoon_time",
+	"rollup.dependency-set":      "rollup.dependency_set",
+	"rollup.dependency-set-file": "rollup.dependency_set_file",
+	"l1":                         "l1.rpc",
+	"l1.beacon":                  "l1.beacon",
+	"l1.trustrpc":                "l1.trust_rpc",
+	"l1.rpckind":                 "l1.rpc_kind",
+	"l2":                         "l2.engine",
+	"l2.jwt-secret":              "l2.jwt_secret",
+	"sequencer.enabled":          "sequencer.enabled",
+	"sequencer.stopped":          "sequencer.stopped",
+	"sequencer.l1-confs":         "sequencer.l1_confs",
+	"sequencer.max-safe-lag":     "sequencer.max_safe_lag",
+	"sequencer.recover":          "sequencer.recover",
+	"verifier.l1-confs":          "verifier.l1_confs",
+	"rpc.addr":                   "rpc.addr",
+	"rpc.port":                   "rpc.port",
+	"rpc.enable-admin":           "rpc.enable_admin",
+	"metrics.enabled":            "metrics.enabled",
+	"metrics.addr":               "metrics.addr",
+	"metrics.port":               "metrics.port",
+	"metrics.pprof":              "metrics.pprof",
+	"data-dir":                   "data_dir",
+	"log.level":                  "log.level",
+	"log.format":                 "log.format",
 }
 
 // AddFlags defines the node's flags on fs. Defaults are not set on flags:
@@ -54,6 +57,9 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("network", "", "known network: "+strings.Join(Networks(), ", "))
 	fs.String("rollup.config", "", "rollup.json in op-node's format")
 	fs.String("rollup.l1-chain-config", "", "the L1's geth genesis JSON (needed unless L1 is Ethereum mainnet or Sepolia)")
+	fs.Uint64("override.lagoon", 0, "override the chain's lagoon_time (a unix timestamp)")
+	fs.String("rollup.dependency-set", "", "interop dependency set: comma-separated chain ids, the chain itself included (default: the chain's known set)")
+	fs.String("rollup.dependency-set-file", "", "interop dependency set file in op-supernode's format {\"dependencies\":{\"<id>\":{}}}")
 	fs.String("l1", "", "L1 JSON-RPC endpoint (default "+d.L1.RPC+")")
 	fs.String("l1.beacon", "", "L1 beacon API endpoint (for blobs)")
 	fs.Bool("l1.trustrpc", false, "trust the L1 endpoint: skip verifying block, tx and receipt roots")
@@ -160,6 +166,7 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToWeakSliceHookFunc(","),
 			mapstructure.TextUnmarshallerHookFunc()),
 		WeaklyTypedInput: true,
 		ErrorUnused:      true,

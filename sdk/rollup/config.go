@@ -57,6 +57,8 @@ type Config struct {
 	// KeepKarstUpgradeGas keeps the Karst upgrade gas in the gas limit after
 	// the activation block instead of subtracting it again.
 	KeepKarstUpgradeGas bool `json:"keep_karst_upgrade_gas,omitempty"`
+	// LagoonTime activates Lagoon, the interop upgrade.
+	LagoonTime *uint64 `json:"lagoon_time,omitempty"`
 
 	BatchInboxAddress       common.Address `json:"batch_inbox_address"`
 	DepositContractAddress  common.Address `json:"deposit_contract_address"`
@@ -64,6 +66,12 @@ type Config struct {
 	ProtocolVersionsAddress common.Address `json:"protocol_versions_address,omitempty"`
 
 	ChainOpConfig *ChainOpConfig `json:"chain_op_config,omitempty"`
+
+	// DependencySet is the chain's interop dependency set (from Lagoon).
+	// op-node takes it from the superchain registry, not from rollup.json,
+	// so it is an opal extension of the format: Parse accepts it, and
+	// MarshalOpNode leaves it out for tools that refuse unknown fields.
+	DependencySet *DependencySet `json:"dependency_set,omitempty"`
 }
 
 // Load reads a rollup.json file.
@@ -92,8 +100,17 @@ func Parse(data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-// Marshal encodes the config as rollup.json.
+// Marshal encodes the config as rollup.json, with opal's extensions (the
+// dependency set) when set.
 func (c *Config) Marshal() ([]byte, error) { return json.MarshalIndent(c, "", "  ") }
+
+// MarshalOpNode encodes the config as op-node's rollup.json: only the
+// fields op-node defines, since op-node refuses unknown ones.
+func (c *Config) MarshalOpNode() ([]byte, error) {
+	cp := *c
+	cp.DependencySet = nil
+	return json.MarshalIndent(&cp, "", "  ")
+}
 
 // Validate checks the fields every chain needs and the order of the forks.
 func (c *Config) Validate() error {
@@ -129,6 +146,16 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s_time (%d) is before %s_time (%d)", cur.Name, *cur.Time, prev.Name, *prev.Time))
 		}
 	}
+	// op-node refuses Lagoon at the same post-genesis time as Karst: both
+	// activation blocks carry a NUT bundle and the two are not merged.
+	if c.KarstTime != nil && c.LagoonTime != nil && *c.KarstTime == *c.LagoonTime && *c.LagoonTime > c.Genesis.L2Time {
+		errs = append(errs, fmt.Errorf("lagoon_time (%d) equals karst_time after genesis: the two upgrades need their own activation blocks", *c.LagoonTime))
+	}
+	if c.DependencySet != nil {
+		if err := checkDependencySet(c.DependencySet, c.L2ChainID); err != nil {
+			errs = append(errs, fmt.Errorf("dependency_set: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -144,7 +171,7 @@ func (c *Config) Forks() []ForkTime {
 		{"regolith", c.RegolithTime}, {"canyon", c.CanyonTime}, {"delta", c.DeltaTime},
 		{"ecotone", c.EcotoneTime}, {"fjord", c.FjordTime}, {"granite", c.GraniteTime},
 		{"holocene", c.HoloceneTime}, {"isthmus", c.IsthmusTime}, {"jovian", c.JovianTime},
-		{"karst", c.KarstTime},
+		{"karst", c.KarstTime}, {"lagoon", c.LagoonTime},
 	}
 }
 
@@ -160,6 +187,15 @@ func (c *Config) IsHolocene(t uint64) bool { return active(c.HoloceneTime, t) }
 func (c *Config) IsIsthmus(t uint64) bool  { return active(c.IsthmusTime, t) }
 func (c *Config) IsJovian(t uint64) bool   { return active(c.JovianTime, t) }
 func (c *Config) IsKarst(t uint64) bool    { return active(c.KarstTime, t) }
+func (c *Config) IsLagoon(t uint64) bool   { return active(c.LagoonTime, t) }
+
+// IsInterop reports whether the interop rules (executing messages, the
+// dependency set) apply at t. Interop is a feature of Lagoon, not a fork.
+func (c *Config) IsInterop(t uint64) bool { return c.IsLagoon(t) }
+
+// IsSDM reports whether sequencer-defined metering (post-exec transactions,
+// type 0x7D) is on at t. It is a feature of Lagoon.
+func (c *Config) IsSDM(t uint64) bool { return c.IsLagoon(t) }
 
 // IsPectraBlobSchedule reports whether the Prague blob base fee fraction
 // applies at L1 time t on a chain that sets pectra_blob_schedule_time.
@@ -177,6 +213,7 @@ func (c *Config) IsHoloceneActivationBlock(t uint64) bool { return c.activation(
 func (c *Config) IsIsthmusActivationBlock(t uint64) bool  { return c.activation(c.IsIsthmus, t) }
 func (c *Config) IsJovianActivationBlock(t uint64) bool   { return c.activation(c.IsJovian, t) }
 func (c *Config) IsKarstActivationBlock(t uint64) bool    { return c.activation(c.IsKarst, t) }
+func (c *Config) IsLagoonActivationBlock(t uint64) bool   { return c.activation(c.IsLagoon, t) }
 
 // Protocol constants that change with forks.
 const (

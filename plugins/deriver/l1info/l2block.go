@@ -131,7 +131,8 @@ func decodeExtraData(cfg *rollup.Config, t uint64, extra []byte) (params eth.Byt
 //     scalar is re-packed as version 1 (blob base fee scalar ‖ base fee
 //     scalar) and the overhead is zero;
 //   - the gas limit is the header's, minus the Karst upgrade gas on the Karst
-//     activation block unless keep_karst_upgrade_gas is set;
+//     activation block unless keep_karst_upgrade_gas is set, and minus the
+//     Lagoon upgrade gas on the Lagoon activation block;
 //   - the EIP-1559 params (Holocene) and min base fee (Jovian) come from the
 //     extraData, which must be well formed for the block's forks;
 //   - the operator fee (Isthmus) and DA footprint gas scalar (Jovian) come
@@ -166,10 +167,9 @@ func SystemConfigFromL2Block(cfg *rollup.Config, blk L2Block, l1InfoTx []byte) (
 		Scalar:      info.L1FeeScalar,
 		GasLimit:    blk.GasLimit,
 	}
-	if cfg.IsKarstActivationBlock(blk.Time) && !cfg.KeepKarstUpgradeGas {
-		g := upgrade.KarstUpgradeGas()
+	if g := upgrade.GasToStrip(cfg, blk.Time); g > 0 {
 		if sc.GasLimit < g {
-			return eth.SystemConfig{}, fmt.Errorf("karst activation block gas limit %d is below the upgrade gas %d", sc.GasLimit, g)
+			return eth.SystemConfig{}, fmt.Errorf("activation block %d gas limit %d is below the upgrade gas %d", blk.Number, sc.GasLimit, g)
 		}
 		sc.GasLimit -= g
 	}
