@@ -41,6 +41,6 @@ func (d *Deriver) BuildAttributes(_ context.Context, req sdkderiver.BuildRequest
 // sequencer drift, where only the move to a new origin may add them again.
 func forceNoTxPool(cfg *rollup.Config, ts, originTime uint64) bool {
 	return cfg.IsEcotoneActivationBlock(ts) || cfg.IsFjordActivationBlock(ts) || cfg.IsIsthmusActivationBlock(ts) ||
-		cfg.IsJovianActivationBlock(ts) || cfg.IsKarstActivationBlock(ts) ||
+		cfg.IsJovianActivationBlock(ts) || cfg.IsKarstActivationBlock(ts) || cfg.IsLagoonActivationBlock(ts) ||
 		ts > originTime+cfg.MaxDrift(originTime)
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/holiman/uint256"
+
+	"github.com/opalnode/opal/plugins/deriver/postexec"
 )
 
 // SpanBlock is one L2 block handed to NewSpan: its singular batch plus its
@@ -20,7 +22,7 @@ type SpanBlock struct {
 
 // NewSpan builds a span batch from consecutive L2 blocks, as a batcher does.
 // Every transaction must be a signed legacy, access list, dynamic fee or set
-// code transaction; protected ones must be for chainID, since derivation
+// code transaction, or a post-exec transaction (0x7D); protected ones must be for chainID, since derivation
 // restores v from it. Epochs may only stay or advance by one per block, the
 // only change an origin bit can express, and timestamps must be evenly
 // spaced (by the chain's block time, which derivation assumes).
@@ -108,6 +110,9 @@ func NewSpan(blocks []SpanBlock, genesisTime uint64, chainID *big.Int) (*Span, e
 // add appends transaction idx to the columns. For a legacy transaction it
 // returns whether it is protected.
 func (t *SpanTxs) add(idx int, raw []byte, chainID *big.Int) (*bool, error) {
+	if len(raw) > 0 && raw[0] == postexec.TxType {
+		return nil, t.addPostExec(idx, raw)
+	}
 	var tx types.Transaction
 	if err := tx.UnmarshalBinary(raw); err != nil {
 		return nil, fmt.Errorf("decoding transaction: %w", err)
@@ -170,6 +175,21 @@ func (t *SpanTxs) add(idx int, raw []byte, chainID *big.Int) (*bool, error) {
 	t.Nonces = append(t.Nonces, tx.Nonce())
 	t.Gases = append(t.Gases, tx.Gas())
 	return protected, nil
+}
+
+// addPostExec appends a post-exec transaction: its whole encoding is its
+// tx_data, and it is marked a contract creation with a zero signature, nonce
+// and gas (it has none of these).
+func (t *SpanTxs) addPostExec(idx int, raw []byte) error {
+	if _, err := postexec.Decode(raw); err != nil {
+		return err
+	}
+	t.ContractCreationBits.Set(idx, true)
+	t.Sigs = append(t.Sigs, Signature{})
+	t.Datas = append(t.Datas, append([]byte(nil), raw...))
+	t.Nonces = append(t.Nonces, 0)
+	t.Gases = append(t.Gases, 0)
+	return nil
 }
 
 func encodeTypedTxData(tx *types.Transaction) ([]byte, error) {

@@ -9,6 +9,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/holiman/uint256"
+
+	"github.com/opalnode/opal/plugins/deriver/postexec"
 )
 
 // SpanElement is one L2 block of a span batch after derivation.
@@ -22,7 +24,8 @@ type SpanElement struct {
 
 var (
 	// ErrUnsupportedTxType is returned for a tx_data whose type is not
-	// legacy, access list (1), dynamic fee (2) or set code (4).
+	// legacy, access list (1), dynamic fee (2), set code (4) or post-exec
+	// (0x7D; whether the fork allows it is the batch checks' business).
 	ErrUnsupportedTxType = errors.New("unsupported span batch tx type")
 	// ErrInvalidTxData is returned when a tx_data's fields do not decode.
 	ErrInvalidTxData = errors.New("invalid span batch tx data")
@@ -115,7 +118,11 @@ func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, error) {
 	for i, data := range t.Datas {
 		f := t.fields(i, &toIdx, &legacyIdx)
 		var err error
-		if data[0] == types.SetCodeTxType {
+		if data[0] == postexec.TxType {
+			if err = checkPostExecFields(&f); err == nil {
+				buf = append(buf, data...)
+			}
+		} else if data[0] == types.SetCodeTxType {
 			var tx []byte
 			if tx, err = buildTx(data, &f, chainID); err == nil {
 				buf = append(buf, tx...)
@@ -135,6 +142,23 @@ func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, error) {
 		prev = end
 	}
 	return out, nil
+}
+
+// checkPostExecFields checks the columns of a post-exec (0x7D) transaction
+// in a span batch: it has no recipient, signature, nonce or gas of its own,
+// so it must be marked a contract creation (no tx_tos entry), with y parity
+// 0, a zero signature, nonce 0 and gas 0. Its tx_data is the whole
+// transaction, type byte included.
+func checkPostExecFields(f *txFields) error {
+	switch {
+	case f.to != nil:
+		return fmt.Errorf("%w: post-exec transaction without the contract creation bit", ErrInvalidTxData)
+	case f.y != 0 || f.sig.R != [32]byte{} || f.sig.S != [32]byte{}:
+		return fmt.Errorf("%w: post-exec transaction with a signature", ErrInvalidTxData)
+	case f.nonce != 0 || f.gas != 0:
+		return fmt.Errorf("%w: post-exec transaction with nonce %d, gas %d", ErrInvalidTxData, f.nonce, f.gas)
+	}
+	return nil
 }
 
 // Derive-time decodings of tx_datas, as go-ethereum's RLP decoder sees them.

@@ -54,15 +54,15 @@ func u64(v uint64) *uint64 { return &v }
 
 // forkTimes names the forks active from L2 time at (nil: not scheduled).
 type forkTimes struct {
-	canyon, delta, ecotone, fjord, granite, holocene, isthmus, jovian, karst *uint64
+	canyon, delta, ecotone, fjord, granite, holocene, isthmus, jovian, karst, lagoon *uint64
 }
 
 // allForks activates every fork up to and including the named one at time
 // 0 (genesis); later forks stay unscheduled.
 func allForks(upTo string) forkTimes {
 	var f forkTimes
-	order := []**uint64{&f.canyon, &f.delta, &f.ecotone, &f.fjord, &f.granite, &f.holocene, &f.isthmus, &f.jovian, &f.karst}
-	names := []string{"canyon", "delta", "ecotone", "fjord", "granite", "holocene", "isthmus", "jovian", "karst"}
+	order := []**uint64{&f.canyon, &f.delta, &f.ecotone, &f.fjord, &f.granite, &f.holocene, &f.isthmus, &f.jovian, &f.karst, &f.lagoon}
+	names := []string{"canyon", "delta", "ecotone", "fjord", "granite", "holocene", "isthmus", "jovian", "karst", "lagoon"}
 	for i, n := range names {
 		*order[i] = u64(0)
 		if n == upTo {
@@ -89,7 +89,7 @@ func testConfig(l1Genesis eth.L1BlockRef, forks forkTimes) *rollup.Config {
 		L1ChainID: testL1ChainID, L2ChainID: testL2ChainID,
 		RegolithTime: u64(0), CanyonTime: forks.canyon, DeltaTime: forks.delta, EcotoneTime: forks.ecotone,
 		FjordTime: forks.fjord, GraniteTime: forks.granite, HoloceneTime: forks.holocene, IsthmusTime: forks.isthmus,
-		JovianTime: forks.jovian, KarstTime: forks.karst,
+		JovianTime: forks.jovian, KarstTime: forks.karst, LagoonTime: forks.lagoon,
 		BatchInboxAddress: testInbox, DepositContractAddress: testPortal, L1SystemConfigAddress: testSysCfgAddr,
 		ChainOpConfig: &rollup.ChainOpConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: 250},
 	}

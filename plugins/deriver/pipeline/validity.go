@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/opalnode/opal/plugins/deriver/batch"
+	"github.com/opalnode/opal/plugins/deriver/postexec"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/rollup"
 )
@@ -151,18 +152,16 @@ func (c *checker) checkSingular(l1Blocks []eth.L1BlockRef, safe eth.L2BlockRef, 
 // forkActivationWithTxs reports a batch with transactions for the
 // activation block of a fork whose upgrade block must hold deposits only.
 func (c *checker) forkActivationWithTxs(ts uint64, txs int) bool {
-	return txs > 0 && (c.cfg.IsJovianActivationBlock(ts) || c.cfg.IsKarstActivationBlock(ts))
+	return txs > 0 && (c.cfg.IsJovianActivationBlock(ts) || c.cfg.IsKarstActivationBlock(ts) || c.cfg.IsLagoonActivationBlock(ts))
 }
 
-// postExecTxType is the SDM post-execution transaction type, which no fork
-// this deriver knows of enables in batches.
-const postExecTxType = 0x7D
-
 // badTx checks the transactions of one block of a batch: none may be empty
-// or a deposit, set code transactions need Isthmus (at the block's time)
-// and post-exec ones are never allowed. Other types are left to the engine.
+// or a deposit, set code transactions need Isthmus (at the block's time),
+// and post-exec transactions (0x7D) need Lagoon and then follow the
+// post-exec rules (postexec.CheckBlock). Other types are left to the engine.
 func (c *checker) badTx(ts uint64, txs [][]byte) (int, string) {
-	isthmus := c.cfg.IsIsthmus(ts)
+	isthmus, sdm := c.cfg.IsIsthmus(ts), c.cfg.IsSDM(ts)
+	postExec := false
 	for i, tx := range txs {
 		switch {
 		case len(tx) == 0:
@@ -171,9 +170,18 @@ func (c *checker) badTx(ts uint64, txs [][]byte) (int, string) {
 			return i, "deposit transaction"
 		case tx[0] == types.SetCodeTxType && !isthmus:
 			return i, "set code transaction before Isthmus"
-		case tx[0] == postExecTxType:
-			return i, "post-exec transaction"
+		case tx[0] == postexec.TxType && !sdm:
+			return i, "post-exec transaction before Lagoon"
+		case tx[0] == postexec.TxType:
+			postExec = true
 		}
+	}
+	if postExec {
+		number, err := c.cfg.TargetBlockNumber(ts)
+		if err != nil {
+			return 0, err.Error()
+		}
+		return postexec.CheckBlock(txs, number)
 	}
 	return 0, ""
 }
