@@ -30,6 +30,16 @@ func TestBuildAttributesNoTxPool(t *testing.T) {
 	forkAt := func(name string, ts uint64) func(*sdktestConfig) {
 		return func(c *sdktestConfig) { *c.fork(name) = &ts }
 	}
+	// Lagoon needs every fork before it scheduled.
+	lagoonAt := func(ts uint64) func(*sdktestConfig) {
+		return func(c *sdktestConfig) {
+			for _, f := range []string{"ecotone", "fjord", "granite", "holocene", "isthmus", "jovian", "karst"} {
+				zero := uint64(0)
+				*c.fork(f) = &zero
+			}
+			c.LagoonTime = &ts
+		}
+	}
 	cases := []struct {
 		name   string
 		set    func(*sdktestConfig)
@@ -45,6 +55,9 @@ func TestBuildAttributesNoTxPool(t *testing.T) {
 		{"isthmus activation", forkAt("isthmus", at(2)), 1, true},
 		{"jovian activation", forkAt("jovian", at(2)), 1, true},
 		{"karst activation", forkAt("karst", at(2)), 1, true},
+		{"lagoon activation", lagoonAt(at(2)), 1, true},
+		{"lagoon activation off-slot", lagoonAt(at(2) - 1), 1, true},
+		{"after lagoon activation", lagoonAt(at(1)), 1, false},
 		{"at the drift limit", func(*sdktestConfig) {}, 299, false},
 		{"past the drift", func(*sdktestConfig) {}, 300, true},
 	}

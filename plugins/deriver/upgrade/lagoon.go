@@ -37,11 +37,11 @@ var (
 var lagoonBundleJSON []byte
 
 type lagoonData struct {
-	bundle   [][]byte // the bundle's deposits
-	pre      []byte   // setFeature(INTEROP)
-	post     []byte   // ETHLiquidity funding
-	gas      uint64   // bundle gas + the wrappers' gas
-	intents  []string
+	bundle  [][]byte // the bundle's deposits
+	pre     []byte   // setFeature(INTEROP)
+	post    []byte   // ETHLiquidity funding
+	gas     uint64   // bundle gas + the wrappers' gas
+	intents []string
 }
 
 var lagoon = mustLoadLagoon()
