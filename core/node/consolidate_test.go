@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/interop"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/rollup"
@@ -140,6 +142,40 @@ func TestProcessDerivedConsolidatesOrReorgs(t *testing.T) {
 		}
 		if len(recorded) != 1 || recorded[0] != h.Safe {
 			t.Fatalf("safe head index: %+v", recorded)
+		}
+	}
+}
+
+type denyAll struct{}
+
+func (denyAll) Denied(context.Context, eth.BlockID) (bool, error) { return true, nil }
+
+// Where interop applies, a block the message checker denies is neither
+// consolidated nor built: derivation gets errPayloadInvalid (and replaces
+// it with deposits only); before Lagoon the checker is not asked.
+func TestProcessDerivedDeniedByInteropCheck(t *testing.T) {
+	t.Parallel()
+	genesis := eth.L2BlockRef{Hash: common.HexToHash("0x2222"), Number: 0, Time: 1000}
+	for _, lagoon := range []uint64{1000, 5000} {
+		eng := sdktest.NewFakeEngine(genesis)
+		st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")})
+		cfg.LagoonTime = &lagoon
+		cfg.DependencySet = rollup.NewDependencySet(cfg.L2ChainID.Uint64(), 1301)
+		ctl := &engineCtl{cfg: cfg, engine: func() engineIface { return eng }, heads: st, log: nullLog(), metrics: newMetrics(),
+			safeRecorder: func(eth.L2BlockRef, eth.L1BlockRef) {}, messages: interop.NewGate(cfg, denyAll{})}
+		err = ctl.processDerived(context.Background(), &deriver.DerivedAttributes{Attributes: attrsFor(genesis, 1), Parent: genesis, IsLastInSpan: true})
+		if lagoon == 1000 {
+			if !errors.Is(err, errPayloadInvalid) || st.Get().Safe != genesis {
+				t.Fatalf("denied block: err %v, heads %+v", err, st.Get())
+			}
+			continue
+		}
+		if err != nil || st.Get().Safe.Number != 1 {
+			t.Fatalf("before Lagoon: err %v, heads %+v", err, st.Get())
 		}
 	}
 }

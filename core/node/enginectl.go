@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/interop"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/engine"
 	"github.com/opalnode/opal/sdk/eth"
@@ -26,6 +27,24 @@ type engineCtl struct {
 	// safeRecorder is told about every new safe head and the L1 block it
 	// was derived from (the safe-head index and the finalizer).
 	safeRecorder func(l2 eth.L2BlockRef, derivedFrom eth.L1BlockRef)
+	// messages decides on executing messages where interop applies (nil:
+	// never asked, as before Lagoon).
+	messages *interop.Gate
+}
+
+// denied asks the interop gate about a payload; a denied block is handled
+// like an invalid one: derivation replaces it by a deposits-only block, the
+// unsafe queue drops it.
+func (e *engineCtl) denied(ctx context.Context, p *eth.ExecutionPayload) error {
+	denied, err := e.messages.Denied(ctx, p.ID(), p.Timestamp)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, eth.ErrTemporary)
+	}
+	if denied {
+		e.log.Warn("block denied by the interop message check", "block", p.ID())
+		return fmt.Errorf("block %s has invalid executing messages: %w", p.ID(), errPayloadInvalid)
+	}
+	return nil
 }
 
 // errPayloadInvalid: the engine rejected a payload built from attributes.
@@ -93,6 +112,9 @@ func (e *engineCtl) build(ctx context.Context, parent eth.L2BlockRef, attrs *eth
 	if err != nil {
 		return nil, fmt.Errorf("getPayload %s: %w", id, err)
 	}
+	if err := e.denied(ctx, env.ExecutionPayload); err != nil {
+		return nil, err
+	}
 	if err := e.insert(ctx, env); err != nil {
 		return nil, err
 	}
@@ -120,7 +142,15 @@ func (e *engineCtl) processDerived(ctx context.Context, da *deriver.DerivedAttri
 			return fmt.Errorf("read unsafe block %d: %w", number, err)
 		}
 		if err == nil {
-			if diff := attributesMatch(e.cfg, da, existing); diff == "" {
+			diff := attributesMatch(e.cfg, da, existing)
+			if diff == "" && e.messages.Applies(existing.ExecutionPayload.Timestamp) {
+				// A denied unsafe block is not consolidated: it is built
+				// again below, where the check replaces it.
+				if derr := e.denied(ctx, existing.ExecutionPayload); derr != nil {
+					diff = derr.Error()
+				}
+			}
+			if diff == "" {
 				ref, err = e.refOf(ctx, existing.ExecutionPayload)
 				if err != nil {
 					return err

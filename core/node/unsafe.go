@@ -96,6 +96,11 @@ func (u *unsafeSync) drain(ctx context.Context) {
 			return
 		}
 		delete(u.queue, h.Unsafe.Number+1)
+		if err := u.eng.denied(ctx, next.ExecutionPayload); err != nil {
+			u.metrics.unsafePayloads.WithLabelValues("denied").Inc()
+			u.log.Warn("unsafe payload dropped", "block", next.ExecutionPayload.ID(), "err", err)
+			return
+		}
 		if err := u.eng.insert(ctx, next); err != nil {
 			outcome := "error"
 			if errors.Is(err, errPayloadInvalid) {

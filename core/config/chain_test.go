@@ -1,0 +1,117 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The Lagoon facts of the presets: activation times and dependency sets.
+func TestPresetsLagoon(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		network string
+		lagoon  uint64
+		chains  []uint64
+	}{
+		{"op-mainnet", 1799683201, []uint64{10, 130}},
+		{"op-sepolia", 1796918401, []uint64{1301, 11155420}},
+	} {
+		cfg, err := Load("", flags(t, "--network", tc.network), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := cfg.Chain()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.LagoonTime == nil || *rc.LagoonTime != tc.lagoon {
+			t.Errorf("%s: lagoon_time %v, want %d", tc.network, rc.LagoonTime, tc.lagoon)
+		}
+		got := rc.DependencySet.Chains()
+		if len(got) != len(tc.chains) || got[0] != tc.chains[0] || got[1] != tc.chains[1] {
+			t.Errorf("%s: dependency set %v, want %v", tc.network, got, tc.chains)
+		}
+		if !rc.DependencySet.Interop() {
+			t.Errorf("%s: not an interop chain", tc.network)
+		}
+	}
+}
+
+// A rollup.json without a dependency set gets the registry's set by chain
+// id; the config's set (list or file, op-node's flag name too) wins; the
+// lagoon override applies; a set without the chain itself is refused.
+func TestChainDependencySet(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rc, err := NetworkRollup("op-sepolia")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.DependencySet = nil
+	b, err := rc.MarshalOpNode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rollupPath := filepath.Join(dir, "rollup.json")
+	if err := os.WriteFile(rollupPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setPath := filepath.Join(dir, "depset.json")
+	if err := os.WriteFile(setPath, []byte(`{"dependencies":{"11155420":{},"1301":{},"7":{}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chain := func(args ...string) ([]uint64, error) {
+		cfg, err := Load("", flags(t, append([]string{"--rollup.config", rollupPath}, args...)...), nil)
+		if err != nil {
+			return nil, err
+		}
+		rc, err := cfg.Chain()
+		if err != nil {
+			return nil, err
+		}
+		return rc.DependencySet.Chains(), nil
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+		err  string
+	}{
+		{"registry fact by chain id", nil, 2, ""},
+		{"list", []string{"--rollup.dependency-set", "11155420"}, 1, ""},
+		{"file", []string{"--rollup.dependency-set-file", setPath}, 3, ""},
+		{"op-node flag", []string{"--interop.dependency-set", setPath}, 3, ""},
+		{"without the chain", []string{"--rollup.dependency-set", "1301"}, 0, "does not contain the chain itself"},
+		{"both", []string{"--rollup.dependency-set", "11155420", "--interop.dependency-set", setPath}, 0, "not both"},
+		{"missing file", []string{"--interop.dependency-set", filepath.Join(dir, "nope.json")}, 0, "rollup.dependency_set_file"},
+	} {
+		got, err := chain(tc.args...)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || len(got) != tc.want {
+			t.Errorf("%s: chains %v (%v), want %d", tc.name, got, err, tc.want)
+		}
+	}
+	// The TOML key takes a list.
+	cfg, err := Load(writeFile(t, "[rollup]\nconfig = \""+rollupPath+"\"\ndependency_set = [11155420, 1301]\nlagoon_time = 1796918500\n"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc2, err := cfg.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *rc2.LagoonTime != 1796918500 || !rc2.DependencySet.Interop() {
+		t.Fatalf("toml: lagoon %d, set %v", *rc2.LagoonTime, rc2.DependencySet.Chains())
+	}
+	// A chain in no set has none: bundle-only deposits at Lagoon.
+	if KnownDependencySet(57073) != nil || KnownDependencySet(130).Chains()[0] != 10 {
+		t.Fatal("known dependency sets")
+	}
+}
