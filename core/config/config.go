@@ -52,6 +52,12 @@ type Config struct {
 		Engine string `koanf:"engine"`
 		// JWTSecret is the path of the 32-byte hex secret.
 		JWTSecret string `koanf:"jwt_secret"`
+		// Follow takes safe and finalized heads from another rollup node
+		// (op-node's --l2.follow.source) instead of deriving them.
+		Follow struct {
+			Source     string        `koanf:"source"`
+			RPCTimeout time.Duration `koanf:"rpc_timeout"`
+		} `koanf:"follow"`
 	} `koanf:"l2"`
 
 	Sequencer struct {
@@ -108,6 +114,7 @@ func Default() *Config {
 	c.L1.RPC = "http://127.0.0.1:8545"
 	c.L1.RPCKind = "standard"
 	c.L2.Engine = "http://127.0.0.1:8551"
+	c.L2.Follow.RPCTimeout = 10 * time.Second
 	c.Sequencer.L1Confs = 4
 	c.RPC.Addr = "127.0.0.1"
 	c.RPC.Port = 9545
@@ -161,6 +168,13 @@ func (c *Config) Validate() error {
 	checkURL("l1.rpc", c.L1.RPC, "http", "https", "ws", "wss")
 	checkURL("l1.beacon", c.L1.Beacon, "http", "https")
 	checkURL("l2.engine", c.L2.Engine, "http", "https", "ws", "wss")
+	checkURL("l2.follow.source", c.L2.Follow.Source, "http", "https", "ws", "wss")
+	if c.L2.Follow.Source != "" && c.Sequencer.Enabled {
+		bad("l2.follow.source", "a sequencer cannot follow another node's safe head in opal (unset sequencer.enabled or l2.follow.source)")
+	}
+	if c.L2.Follow.RPCTimeout < 0 {
+		bad("l2.follow.rpc_timeout", "must not be negative")
+	}
 	switch c.L1.RPCKind {
 	case "standard", "basic", "any", "alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon":
 	default:

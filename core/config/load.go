@@ -68,6 +68,8 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("l1.rpckind", "", "L1 endpoint kind for receipt fetching (default standard)")
 	fs.String("l2", "", "L2 Engine API endpoint (default "+d.L2.Engine+")")
 	fs.String("l2.jwt-secret", "", "file with the 32-byte hex JWT secret of the engine")
+	fs.String("l2.follow.source", "", "follow mode: take safe and finalized heads from this rollup node's RPC (no local derivation)")
+	fs.Duration("l2.follow.source.rpc-timeout", 0, "timeout of one call to the follow source (default 10s)")
 	fs.Bool("sequencer.enabled", false, "build blocks as the sequencer")
 	fs.Bool("sequencer.stopped", false, "start with the sequencer stopped (admin_startSequencer starts it)")
 	fs.Uint64("sequencer.l1-confs", 0, "L1 confirmations before a block can be an origin (default 4)")

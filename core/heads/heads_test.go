@@ -123,6 +123,36 @@ func TestSafeDB(t *testing.T) {
 	}
 }
 
+// FirstSafeAtLeast finds the lowest L1 block whose safe head reaches an L2
+// block, over gaps in the L1 keys and equal safe heads.
+func TestFirstSafeAtLeast(t *testing.T) {
+	t.Parallel()
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.FirstSafeAtLeast(1); !errors.Is(err, eth.ErrNotFound) {
+		t.Fatalf("empty: %v", err)
+	}
+	// L1 -> safe L2: 3->5, 7->5, 8->9, 20->9, 21->14, 40->30, 41->31
+	entries := [][2]uint64{{3, 5}, {7, 5}, {8, 9}, {20, 9}, {21, 14}, {40, 30}, {41, 31}}
+	for _, e := range entries {
+		if err := st.RecordSafeHead(eth.BlockID{Number: e[0]}, eth.BlockID{Number: e[1]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for l2, wantL1 := range map[uint64]uint64{0: 3, 5: 3, 6: 8, 9: 8, 10: 21, 14: 21, 15: 40, 30: 40, 31: 41} {
+		e, err := st.FirstSafeAtLeast(l2)
+		if err != nil || e.L1.Number != wantL1 {
+			t.Errorf("L2 %d: %+v, %v; want L1 %d", l2, e, err, wantL1)
+		}
+	}
+	if _, err := st.FirstSafeAtLeast(32); !errors.Is(err, eth.ErrNotFound) {
+		t.Fatalf("past the last safe head: %v", err)
+	}
+}
+
 const crashEnv = "OPAL_HEADS_CRASH_DIR"
 
 // TestMain lets the test binary act as a writer that is killed mid-write.

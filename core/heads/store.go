@@ -172,3 +172,64 @@ func (s *Store) SafeHeadAt(l1Number uint64) (SafeHeadEntry, error) {
 	}
 	return e, nil
 }
+
+// FirstSafeAtLeast returns the entry of the lowest L1 block at which the
+// safe head had reached L2 block l2Number (op-node's L1AtSafeHead: the L1
+// data a block's safety requires); eth.ErrNotFound when no recorded safe
+// head reaches it. Safe heads grow with L1 in the index (resets truncate
+// it), so the search halves the L1 key range.
+func (s *Store) FirstSafeAtLeast(l2Number uint64) (SafeHeadEntry, error) {
+	var best SafeHeadEntry
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSafeDB).Cursor()
+		first, _ := c.First()
+		last, lastV := c.Last()
+		if first == nil {
+			return nil
+		}
+		var e SafeHeadEntry
+		if err := json.Unmarshal(lastV, &e); err != nil {
+			return err
+		}
+		if e.SafeL2.Number < l2Number {
+			return nil
+		}
+		best, found = e, true
+		lo, hi := binary.BigEndian.Uint64(first), binary.BigEndian.Uint64(last)
+		// Invariant: the entry at the first key >= hi reaches l2Number.
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			k, v := c.Seek(l1Key(mid))
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.SafeL2.Number >= l2Number {
+				best = e
+				hi = mid
+				if kn := binary.BigEndian.Uint64(k); kn < hi {
+					hi = kn
+				}
+			} else {
+				lo = binary.BigEndian.Uint64(k) + 1
+			}
+		}
+		k, v := c.Seek(l1Key(lo))
+		if k != nil {
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.SafeL2.Number >= l2Number {
+				best = e
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return best, err
+	}
+	if !found {
+		return best, fmt.Errorf("no recorded safe head reaches L2 block %d: %w", l2Number, eth.ErrNotFound)
+	}
+	return best, nil
+}

@@ -71,7 +71,7 @@ func TestNotice(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, follow, want string
-		depset           *rollup.DependencySet
+		depset             *rollup.DependencySet
 	}{
 		{"optimistic", "", "derives optimistically", rollup.NewDependencySet(10, 130)},
 		{"follow", "http://127.0.0.1:9545", "come from the follow source", rollup.NewDependencySet(10, 130)},

@@ -24,9 +24,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/core/follow"
 	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/interop"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/core/superroot"
 	"github.com/opalnode/opal/sdk"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/engine"
@@ -66,7 +69,8 @@ type Node struct {
 	heads  *heads.State
 	lp     *loop.Loop
 	view   *l1View
-	derive *derivation
+	derive *derivation      // nil in follow mode
+	follow *follow.Follower // follow mode only
 	seq    *sequencer
 	rpc    *rpcServer
 	metSrv *http.Server
@@ -180,6 +184,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		if s.Kind == sdk.OriginSelector && !n.opts.Config.Sequencer.Enabled {
 			continue
 		}
+		// Follow mode takes the safe head from its source: no derivation.
+		if s.Kind == sdk.Deriver && n.following() {
+			continue
+		}
 		if s.Kind == sdk.P2P {
 			if _, ok := n.opts.Catalog.Lookup(sdk.P2P, s.Builtin); !ok && s.Path == "" {
 				n.log.Info("no p2p plugin available: running without gossip")
@@ -218,7 +226,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}
 	n.timed.Store(&wrapped)
-	for _, k := range []sdk.Kind{sdk.L1Source, sdk.Engine, sdk.Deriver} {
+	required := []sdk.Kind{sdk.L1Source, sdk.Engine}
+	if !n.following() {
+		required = append(required, sdk.Deriver)
+	}
+	for _, k := range required {
 		if _, ok := n.insts[k]; !ok {
 			return fmt.Errorf("plugins.%s: the node cannot run without a %s plugin", k, k)
 		}
@@ -247,6 +259,12 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go watchL1(runCtx, n.l1, n.lp, n.log.Named("l1"))
+	if n.following() {
+		if err := n.startFollowing(runCtx); err != nil {
+			cancel()
+			return err
+		}
+	}
 	if g := n.gossip(); g != nil {
 		go n.receiveGossip(runCtx)
 	}
@@ -266,7 +284,8 @@ func (n *Node) assemble() {
 	cfg := n.opts.Config
 	n.view = &l1View{metrics: n.metrics}
 	fin := &finalizer{heads: n.heads, l1: n.l1, view: n.view, log: n.log.Named("finality")}
-	eng := &engineCtl{cfg: n.opts.Rollup, engine: n.engine, heads: n.heads, log: n.log.Named("engine"), metrics: n.metrics}
+	eng := &engineCtl{cfg: n.opts.Rollup, engine: n.engine, heads: n.heads, log: n.log.Named("engine"), metrics: n.metrics,
+		messages: interop.NewGate(n.opts.Rollup, nil)}
 	fin.eng = eng
 	eng.safeRecorder = func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
 		if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
@@ -280,9 +299,17 @@ func (n *Node) assemble() {
 				n.log.Warn("safe head index not truncated", "err", err)
 			}
 		}}
-	n.derive = &derivation{
-		cfg: n.opts.Rollup, deriver: n.deriver, l1: n.l1, eng: eng, heads: n.heads, view: n.view, sync: sync,
-		lp: n.lp, log: n.log.Named("derivation"), metrics: n.metrics, confs: cfg.Verifier.L1Confs, needReset: true,
+	if !n.following() {
+		n.derive = &derivation{
+			cfg: n.opts.Rollup, deriver: n.deriver, l1: n.l1, eng: eng, heads: n.heads, view: n.view, sync: sync,
+			lp: n.lp, log: n.log.Named("derivation"), metrics: n.metrics, confs: cfg.Verifier.L1Confs, needReset: true,
+		}
+	} else {
+		n.follow = follow.NewFollower(n.heads, followEngine{eng}, n.log.Named("follow"), func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
+			if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
+				n.log.Warn("safe head index not written", "err", err)
+			}
+		})
 	}
 	var gossip func() p2p.Gossip
 	if n.gossip() != nil {
@@ -290,9 +317,14 @@ func (n *Node) assemble() {
 	}
 	us := &unsafeSync{eng: eng, heads: n.heads, gossip: gossip, log: n.log.Named("unsafe"), metrics: n.metrics}
 	n.lp.Register(n.view)
-	n.lp.Register(n.derive)
-	n.lp.Register(fin)
+	if n.derive != nil {
+		n.lp.Register(n.derive)
+		n.lp.Register(fin)
+	} else {
+		n.lp.Register(n.follow)
+	}
 	n.lp.Register(us)
+	n.lp.Register(interop.NewNotice(n.opts.Rollup, n.heads, n.log.Named("interop"), cfg.L2.Follow.Source))
 	if cfg.Sequencer.Enabled {
 		n.seq = &sequencer{
 			cfg: n.opts.Rollup, eng: eng, heads: n.heads, store: n.store, view: n.view, l1: n.l1, deriver: n.deriver,
@@ -417,7 +449,11 @@ func (n *Node) syncStatus() *SyncStatus {
 	_ = n.runOnLoop(ctx, "syncStatus", func(context.Context) error {
 		st.HeadL1, st.SafeL1, st.FinalizedL1 = n.view.head, n.view.safe, n.view.finalized
 		st.CurrentL1Finalized = n.view.finalized
-		st.CurrentL1 = n.derive.origin
+		if n.derive != nil {
+			st.CurrentL1 = n.derive.origin
+		} else {
+			st.CurrentL1 = n.follow.CurrentL1()
+		}
 		return nil
 	})
 	return st
@@ -428,6 +464,8 @@ func (n *Node) startServers() error {
 	apis := []rpc.API{
 		{Namespace: "optimism", Service: &optimismAPI{cfg: n.opts.Rollup, status: n, engine: n.engine, store: n.store, flush: n.writer.Flush, version: n.opts.Version}},
 		{Namespace: "opal", Service: &opalAPI{host: n.host}},
+		{Namespace: "superroot", Service: superroot.NewAPI(n.opts.Rollup, n.superrootStatus,
+			func() superroot.Chain { return n.engine() }, safeIndex{n})},
 	}
 	if cfg.RPC.EnableAdmin {
 		apis = append(apis, rpc.API{Namespace: "admin", Service: &adminAPI{

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
 
@@ -56,10 +55,7 @@ type SafeHeadResponse struct {
 
 // OutputRootV0 computes the version-0 output root:
 // keccak256(version ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash).
-func OutputRootV0(o engine.OutputV0) eth.Bytes32 {
-	var version [32]byte
-	return eth.Bytes32(crypto.Keccak256Hash(version[:], o.StateRoot[:], o.MessagePasserStorageRoot[:], o.BlockHash[:]))
-}
+func OutputRootV0(o engine.OutputV0) eth.Bytes32 { return eth.Bytes32(o.Root()) }
 
 // statusSource gives the RPC what it reports, safely from any goroutine.
 type statusSource interface {
@@ -140,6 +136,9 @@ type adminAPI struct {
 }
 
 func (a *adminAPI) ResetDerivationPipeline(ctx context.Context) error {
+	if a.derive == nil {
+		return errors.New("derivation is off: the node follows another node's safe head (l2.follow.source)")
+	}
 	return a.run(ctx, "resetDerivationPipeline", func(context.Context) error {
 		a.derive.needReset = true
 		return nil

@@ -6,7 +6,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	sdkengine "github.com/opalnode/opal/sdk/engine"
 )
@@ -18,10 +17,7 @@ var MessagePasserAddress = common.HexToAddress("0x420000000000000000000000000000
 // OutputRootV0 is the version-0 output root the L2OutputOracle and dispute
 // games commit to: keccak256(version 0 ‖ stateRoot ‖
 // messagePasserStorageRoot ‖ blockHash), each 32 bytes.
-func OutputRootV0(o sdkengine.OutputV0) common.Hash {
-	var version common.Hash
-	return crypto.Keccak256Hash(version[:], o.StateRoot[:], o.MessagePasserStorageRoot[:], o.BlockHash[:])
-}
+func OutputRootV0(o sdkengine.OutputV0) common.Hash { return o.Root() }
 
 // proofResult is the part of eth_getProof's answer the output needs.
 type proofResult struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/eth"
@@ -106,4 +107,11 @@ type Engine interface {
 	PayloadByNumber(ctx context.Context, number uint64) (*eth.ExecutionPayloadEnvelope, error)
 	SystemConfigByL2Hash(ctx context.Context, hash common.Hash) (eth.SystemConfig, error)
 	OutputV0AtBlock(ctx context.Context, hash common.Hash) (OutputV0, error)
+}
+
+// Root is the version-0 output root: keccak256(version(32 zero bytes) ‖
+// stateRoot ‖ messagePasserStorageRoot ‖ blockHash).
+func (o OutputV0) Root() common.Hash {
+	var version common.Hash
+	return crypto.Keccak256Hash(version[:], o.StateRoot[:], o.MessagePasserStorageRoot[:], o.BlockHash[:])
 }

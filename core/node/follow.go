@@ -1,0 +1,55 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/opalnode/opal/core/follow"
+	"github.com/opalnode/opal/sdk/eth"
+)
+
+// following reports whether the node runs in follow mode.
+func (n *Node) following() bool { return n.opts.Config.L2.Follow.Source != "" }
+
+// startFollowing starts polling the follow source.
+func (n *Node) startFollowing(ctx context.Context) error {
+	cfg := n.opts.Config.L2.Follow
+	log := n.log.Named("follow")
+	var lastErr string
+	p, err := follow.NewPoller(follow.Config{
+		URL: cfg.Source, Timeout: cfg.RPCTimeout,
+		Interval: 2 * time.Duration(n.opts.Rollup.BlockTime) * time.Second,
+	}, followL1{n}, n.lp, func(st follow.Status, err error) {
+		// Say each new kind of failure once, and when it is over.
+		switch {
+		case err != nil && err.Error() != lastErr:
+			log.Warn("follow source not taken", "source", cfg.Source, "err", err)
+			lastErr = err.Error()
+		case err == nil && lastErr != "":
+			log.Info("follow source answers again", "safe", st.Safe.ID(), "finalized", st.Finalized.ID())
+			lastErr = ""
+		}
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("follow mode: safe and finalized heads come from the source, local derivation is off", "source", cfg.Source)
+	go p.Run(ctx)
+	return nil
+}
+
+// followL1 checks the source against the current L1 source plugin.
+type followL1 struct{ n *Node }
+
+func (l followL1) BlockRefByNumber(ctx context.Context, number uint64) (eth.L1BlockRef, error) {
+	return l.n.l1().BlockRefByNumber(ctx, number)
+}
+
+// followEngine is engine control as the follower needs it.
+type followEngine struct{ e *engineCtl }
+
+func (f followEngine) L2BlockRefByNumber(ctx context.Context, number uint64) (eth.L2BlockRef, error) {
+	return f.e.engine().L2BlockRefByNumber(ctx, number)
+}
+
+func (f followEngine) Forkchoice(ctx context.Context) error { return f.e.forkchoice(ctx) }
