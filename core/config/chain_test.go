@@ -115,3 +115,27 @@ func TestChainDependencySet(t *testing.T) {
 		t.Fatal("known dependency sets")
 	}
 }
+
+// Follow mode: op-node's flags, its environment variable, and the rule
+// against sequencing while following.
+func TestFollowConfig(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load("", flags(t, "--l2.follow.source", "http://127.0.0.1:9545", "--l2.follow.source.rpc-timeout", "3s"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.L2.Follow.Source != "http://127.0.0.1:9545" || cfg.L2.Follow.RPCTimeout.String() != "3s" {
+		t.Fatalf("follow config: %+v", cfg.L2.Follow)
+	}
+	cfg, err = Load("", nil, []string{"OPAL_L2_FOLLOW_SOURCE=http://127.0.0.1:1"})
+	if err != nil || cfg.L2.Follow.Source != "http://127.0.0.1:1" || cfg.L2.Follow.RPCTimeout.String() != "10s" {
+		t.Fatalf("env: %+v, %v", cfg, err)
+	}
+	if _, err := Load("", flags(t, "--l2.follow.source", "http://127.0.0.1:1", "--sequencer.enabled"), nil); err == nil ||
+		!strings.Contains(err.Error(), "l2.follow.source") {
+		t.Fatalf("sequencer with follow source: %v", err)
+	}
+	if _, err := Load("", flags(t, "--l2.follow.source", "ftp://x"), nil); err == nil {
+		t.Fatal("ftp follow source accepted")
+	}
+}

@@ -573,3 +573,9 @@ func (n *Node) EngineBlockRef(ctx context.Context, number uint64) (eth.L2BlockRe
 // Plugins returns the loaded plugin instances (status, and Kill for tests
 // and operators).
 func (n *Node) Plugins() map[sdk.Kind]*pluginhost.Instance { return n.host.Instances() }
+
+// PayloadByNumber returns the engine's canonical L2 block at number as a
+// payload (for tools and tests relaying blocks).
+func (n *Node) PayloadByNumber(ctx context.Context, number uint64) (*eth.ExecutionPayloadEnvelope, error) {
+	return n.engine().PayloadByNumber(ctx, number)
+}

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/opalnode/opal/devnet/chain"
+	"github.com/opalnode/opal/devnet/stack"
+)
+
+// relayUnsafe posts every block the sequencer makes to the follower's
+// admin_postUnsafePayload, in order, standing in for p2p gossip (which is
+// how unsafe blocks reach a node in follow mode).
+func relayUnsafe(ctx context.Context, s *stack.Stack, follower *rpc.Client) {
+	next := uint64(1)
+	for ctx.Err() == nil {
+		if s.Sequencer.Heads().Unsafe.Number < next {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		env, err := s.Sequencer.PayloadByNumber(ctx, next)
+		if err != nil {
+			// The head moves just before the engine labels the block.
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if err := follower.CallContext(ctx, nil, "admin_postUnsafePayload", env); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// The follower may not be listening yet.
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		next++
+	}
+}
+
+// An `opal run --l2.follow.source <sequencer's RPC>` with its own op-geth
+// takes its safe and finalized heads from the sequencer (after checking
+// their L1 origins on its own L1), with no deriver loaded, and reaches the
+// sequencer's safe and finalized heads with equal hashes.
+func TestFollowMode(t *testing.T) {
+	bin := buildOpal(t)
+	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}})
+	eng, err := s.Chain.NewVerifierEngine("follower")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := s.Chain.Endpoints()
+	port := freePort(t)
+	cmd := exec.Command(bin, "run",
+		"--l1", ep.L1WS, "--l1.beacon", ep.L1Beacon,
+		"--l2", eng.EngineEndpoint(), "--l2.jwt-secret", eng.JWTSecretPath(),
+		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
+		"--l2.follow.source", "http://"+s.Sequencer.RPCAddr(),
+		"--rpc.port", fmt.Sprint(port), "--rpc.enable-admin", "--data-dir", t.TempDir(), "--log.level", "info")
+	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	follower, err := rpc.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer follower.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	relayed := make(chan struct{})
+	go func() { relayUnsafe(ctx, s, follower); close(relayed) }()
+	defer func() { cancel(); <-relayed }()
+
+	var st map[string]l2Ref
+	waitUntil(t, 90*time.Second, "follower safe head 6 and a finalized block", func() bool {
+		st, err = syncStatus(url)
+		return err == nil && st["safe_l2"].Number >= 6 && st["finalized_l2"].Number > 0
+	})
+	seqL2, err := ethclient.Dial(ep.L2HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seqL2.Close()
+	for _, label := range []string{"safe_l2", "finalized_l2", "local_safe_l2"} {
+		ref := st[label]
+		want, err := seqL2.HeaderByNumber(context.Background(), bigU(ref.Number))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Hash() != ref.Hash {
+			t.Fatalf("follower %s %d is %s, the sequencer's block is %s", label, ref.Number, ref.Hash, want.Hash())
+		}
+	}
+	// The follower's engine holds the same chain, labelled the same.
+	verL2, err := ethclient.Dial(eng.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer verL2.Close()
+	safe, err := verL2.HeaderByNumber(context.Background(), bigU(st["safe_l2"].Number))
+	if err != nil || safe.Hash() != st["safe_l2"].Hash {
+		t.Fatalf("follower engine block %d: %v", st["safe_l2"].Number, err)
+	}
+	var fin map[string]any
+	if err := verL2.Client().Call(&fin, "eth_getBlockByNumber", "finalized", false); err != nil || fin == nil {
+		t.Fatalf("follower engine has no finalized block: %v", err)
+	}
+	// No batch derivation of its own: no deriver plugin is loaded.
+	var plugins []struct {
+		Kind string `json:"kind"`
+	}
+	if err := follower.Call(&plugins, "opal_pluginStatus"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plugins {
+		if p.Kind == "deriver" {
+			t.Fatalf("a deriver is loaded in follow mode: %+v", plugins)
+		}
+	}
+	// superroot_atTimestamp answers for the follower's safe block.
+	var sr map[string]json.RawMessage
+	if err := follower.Call(&sr, "superroot_atTimestamp", fmt.Sprintf("0x%x", safe.Time)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sr["chain_ids"]), s.Chain.Rollup.L2ChainID.String()) {
+		t.Fatalf("superroot_atTimestamp: %v", sr)
+	}
+}
