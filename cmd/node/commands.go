@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -90,7 +91,7 @@ func configCheckCmd(args []string) error {
 // rollupConfigCmd prints the chain's rollup config as the node would use
 // it: the preset or rollup.json with the node's overrides and the resolved
 // dependency set. --op-node prints only op-node's fields.
-func rollupConfigCmd(args []string) error {
+func rollupConfigCmd(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("rollup-config", pflag.ContinueOnError)
 	config.AddFlags(fs)
 	opNode := fs.Bool("op-node", false, "print only the fields op-node's rollup.json defines")
@@ -118,6 +119,6 @@ func rollupConfigCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(string(out))
-	return nil
+	_, err = fmt.Fprintln(stdout, string(out))
+	return err
 }

@@ -60,7 +60,7 @@ func dispatch(args []string) error {
 		}
 		return configCheckCmd(args[2:])
 	case "rollup-config":
-		return rollupConfigCmd(args[1:])
+		return rollupConfigCmd(args[1:], os.Stdout)
 	case "devnet":
 		return devnetCmd(args[1:])
 	case "inspect":

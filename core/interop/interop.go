@@ -14,6 +14,7 @@ package interop
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -112,4 +113,21 @@ func (n *Notice) Check() bool {
 	n.log.Warn("interop (Lagoon) is active: this node derives optimistically, as a standalone op-node does: executing messages are not checked and no block is replaced on cross-chain grounds, so its safe head is not verified across the dependency set; run with --l2.follow.source pointed at a verifying node to serve a verified safe head",
 		"dependency_set", chains, "block", unsafe.ID())
 	return true
+}
+
+// Startup logs the chain's Lagoon schedule and dependency set once at
+// start, and warns when Lagoon is scheduled on a chain whose set is unknown
+// (op-node refuses to start there; opal takes the chain to be in no set).
+func (n *Notice) Startup() {
+	if n.cfg.LagoonTime == nil {
+		return
+	}
+	at := time.Unix(int64(*n.cfg.LagoonTime), 0).UTC().Format(time.RFC3339)
+	switch set := n.cfg.DependencySet; {
+	case set == nil:
+		n.log.Warn("Lagoon is scheduled and no dependency set is known for this chain: its activation block will carry the upgrade bundle only, as on a chain in no set; set rollup.dependency_set if the chain is in one",
+			"lagoon_time", *n.cfg.LagoonTime, "at", at, "chain", n.cfg.L2ChainID)
+	default:
+		n.log.Info("Lagoon scheduled", "lagoon_time", *n.cfg.LagoonTime, "at", at, "dependency_set", set.Chains(), "interop", set.Interop())
+	}
 }

@@ -324,7 +324,9 @@ func (n *Node) assemble() {
 		n.lp.Register(n.follow)
 	}
 	n.lp.Register(us)
-	n.lp.Register(interop.NewNotice(n.opts.Rollup, n.heads, n.log.Named("interop"), cfg.L2.Follow.Source))
+	notice := interop.NewNotice(n.opts.Rollup, n.heads, n.log.Named("interop"), cfg.L2.Follow.Source)
+	notice.Startup()
+	n.lp.Register(notice)
 	if cfg.Sequencer.Enabled {
 		n.seq = &sequencer{
 			cfg: n.opts.Rollup, eng: eng, heads: n.heads, store: n.store, view: n.view, l1: n.l1, deriver: n.deriver,

@@ -224,6 +224,10 @@ func (s *sequencer) startBuild(ctx context.Context) {
 	if s.recover || s.depositsOnly {
 		attrs.NoTxPool = true
 	}
+	if s.cfg.IsLagoonActivationBlock(nextTime) {
+		// The deriver closed the pool (upgrade blocks take deposits only).
+		s.log.Info("sequencing Lagoon upgrade block", "timestamp", nextTime, "deposits", len(attrs.Transactions), "no_tx_pool", attrs.NoTxPool)
+	}
 	te := time.Now()
 	id, err := s.eng.startBuild(ctx, parent, attrs)
 	engineTime += time.Since(te)
