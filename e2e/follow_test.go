@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -68,20 +67,7 @@ func TestFollowMode(t *testing.T) {
 		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
 		"--l2.follow.source", "http://"+s.Sequencer.RPCAddr(),
 		"--rpc.port", fmt.Sprint(port), "--rpc.enable-admin", "--data-dir", t.TempDir(), "--log.level", "info")
-	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	startProcess(t, cmd)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	follower, err := rpc.Dial(url)
 	if err != nil {

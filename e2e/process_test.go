@@ -30,6 +30,26 @@ func buildOpal(t *testing.T) string {
 	return bin
 }
 
+// startProcess starts cmd with its output in the test log, and at cleanup
+// interrupts it, killing it if it has not exited within 10 s.
+func startProcess(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -77,20 +97,7 @@ func TestVerifierProcessWithProcessPlugins(t *testing.T) {
 		"--rpc.port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--log.level", "warn")
 	cmd.Env = append(os.Environ(),
 		"OPAL_PLUGINS_L1SOURCE_MODE=process", "OPAL_PLUGINS_DERIVER_MODE=process", "OPAL_PLUGINS_ENGINE_MODE=process")
-	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	startProcess(t, cmd)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	var safe l2Ref
 	waitUntil(t, 60*time.Second, "process verifier safe head 6", func() bool {
