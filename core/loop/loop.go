@@ -7,6 +7,7 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -53,7 +54,13 @@ type Loop struct {
 	mu       sync.Mutex
 	handlers []Handler
 	running  bool
+	// done is closed when Run has returned: from then on nothing reads the
+	// queue, and Emit returns at once instead of waiting for room.
+	done chan struct{}
 }
+
+// ErrStopped is returned by Emit after the loop has stopped.
+var ErrStopped = errors.New("loop stopped")
 
 // New returns a loop with room for buffer queued events.
 func New(log hclog.Logger, buffer int, observe Observer) *Loop {
@@ -63,7 +70,7 @@ func New(log hclog.Logger, buffer int, observe Observer) *Loop {
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
-	return &Loop{log: log, events: make(chan Event, buffer), steps: make(chan struct{}, 1), observe: observe}
+	return &Loop{log: log, events: make(chan Event, buffer), steps: make(chan struct{}, 1), observe: observe, done: make(chan struct{})}
 }
 
 // Register adds a handler; handlers see events in registration order.
@@ -86,15 +93,37 @@ func (l *Loop) RequestStep() {
 	}
 }
 
-// Emit queues an event, waiting while the queue is full, until ctx is done.
+// Emit queues an event, waiting while the queue is full, until ctx is done
+// or the loop has stopped (ErrStopped): it never blocks after shutdown.
 func (l *Loop) Emit(ctx context.Context, ev Event) error {
+	select {
+	case <-l.done:
+		return fmt.Errorf("emit %s: %w", ev, ErrStopped)
+	default:
+	}
 	select {
 	case l.events <- ev:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("emit %s: %w", ev, ctx.Err())
+	case <-l.done:
+		return fmt.Errorf("emit %s: %w", ev, ErrStopped)
 	}
 }
+
+// Post queues an event without ever blocking the caller: at once when there
+// is room, else from a goroutine that waits for room until the loop stops.
+// For inputs that must not be lost but come from callbacks that may not
+// wait (timers, the plugin host's event hook).
+func (l *Loop) Post(ev Event) {
+	if l.TryEmit(ev) {
+		return
+	}
+	go func() { _ = l.Emit(context.Background(), ev) }()
+}
+
+// Done is closed when Run has returned.
+func (l *Loop) Done() <-chan struct{} { return l.done }
 
 // TryEmit queues an event if there is room; false means it was dropped
 // (callers use it for best-effort inputs such as gossip).
@@ -115,6 +144,7 @@ func (l *Loop) Run(ctx context.Context) {
 	l.running = true
 	handlers := append([]Handler(nil), l.handlers...)
 	l.mu.Unlock()
+	defer close(l.done)
 	for {
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,8 @@ package loop
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,4 +103,62 @@ func TestTryEmitDropsWhenFull(t *testing.T) {
 	if err := l.Emit(ctx, named("z")); err == nil {
 		t.Fatal("Emit on a full queue returned without its context ending")
 	}
+}
+
+// After the loop stops, Emit on a full queue returns ErrStopped at once
+// (with a context that never ends), and Post never blocks; while it runs,
+// what Post could not queue at once is delivered later.
+func TestEmitAfterShutdownNeverBlocks(t *testing.T) {
+	t.Parallel()
+	l := New(nil, 1, nil)
+	var mu sync.Mutex
+	var seen []string
+	release := make(chan struct{})
+	l.Register(HandlerFunc(func(_ context.Context, ev Event) {
+		if ev.String() == "first" {
+			<-release // hold the loop so the queue fills
+		}
+		mu.Lock()
+		seen = append(seen, ev.String())
+		mu.Unlock()
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	go l.Run(ctx)
+	if err := l.Emit(context.Background(), named("first")); err != nil {
+		t.Fatal(err)
+	}
+	// The loop is busy with "first": fill the queue, then Post twice.
+	deadline := time.Now().Add(5 * time.Second)
+	for !l.TryEmit(named("filler")) {
+		if time.Now().After(deadline) {
+			t.Fatal("queue never had room")
+		}
+		runtime.Gosched()
+	}
+	l.Post(named("posted"))
+	close(release)
+	for {
+		mu.Lock()
+		n := len(seen)
+		got := append([]string(nil), seen...)
+		mu.Unlock()
+		if n >= 3 {
+			if got[len(got)-1] != "posted" {
+				t.Fatalf("order %v", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("posted event not delivered: %v", got)
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	<-l.Done()
+	for l.TryEmit(named("fill")) {
+	}
+	if err := l.Emit(context.Background(), named("late")); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Emit after shutdown: %v", err)
+	}
+	l.Post(named("late")) // returns; its goroutine ends at once
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/interop"
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/rollup"
@@ -107,7 +108,7 @@ func TestProcessDerivedConsolidatesOrReorgs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := newMetrics()
+		m := metrics.New()
 		var recorded []eth.L2BlockRef
 		ctl := &engineCtl{cfg: sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")}), engine: func() engineIface { return eng }, heads: st,
 			log: nullLog(), metrics: m, safeRecorder: func(l2 eth.L2BlockRef, _ eth.L1BlockRef) { recorded = append(recorded, l2) }}
@@ -132,12 +133,12 @@ func TestProcessDerivedConsolidatesOrReorgs(t *testing.T) {
 		}
 		h := st.Get()
 		if same {
-			if h.Safe != unsafe || h.Unsafe != unsafe || testCounter(m.reorgs) != 0 {
-				t.Fatalf("consolidation: heads %+v, reorgs %v", h, testCounter(m.reorgs))
+			if h.Safe != unsafe || h.Unsafe != unsafe || testCounter(m.Reorgs) != 0 {
+				t.Fatalf("consolidation: heads %+v, reorgs %v", h, testCounter(m.Reorgs))
 			}
 		} else {
-			if h.Safe.Hash == unsafe.Hash || h.Unsafe != h.Safe || testCounter(m.reorgs) != 1 {
-				t.Fatalf("reorg: heads %+v, reorgs %v", h, testCounter(m.reorgs))
+			if h.Safe.Hash == unsafe.Hash || h.Unsafe != h.Safe || testCounter(m.Reorgs) != 1 {
+				t.Fatalf("reorg: heads %+v, reorgs %v", h, testCounter(m.Reorgs))
 			}
 		}
 		if len(recorded) != 1 || recorded[0] != h.Safe {
@@ -165,7 +166,7 @@ func TestProcessDerivedDeniedByInteropCheck(t *testing.T) {
 		cfg := sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")})
 		cfg.LagoonTime = &lagoon
 		cfg.DependencySet = rollup.NewDependencySet(cfg.L2ChainID.Uint64(), 1301)
-		ctl := &engineCtl{cfg: cfg, engine: func() engineIface { return eng }, heads: st, log: nullLog(), metrics: newMetrics(),
+		ctl := &engineCtl{cfg: cfg, engine: func() engineIface { return eng }, heads: st, log: nullLog(), metrics: metrics.New(),
 			safeRecorder: func(eth.L2BlockRef, eth.L1BlockRef) {}, messages: interop.NewGate(cfg, denyAll{})}
 		err = ctl.processDerived(context.Background(), &deriver.DerivedAttributes{Attributes: attrsFor(genesis, 1), Parent: genesis, IsLastInSpan: true})
 		if lagoon == 1000 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/sdk"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
@@ -35,7 +36,7 @@ type derivation struct {
 	sync    *syncStart
 	lp      *loop.Loop
 	log     hclog.Logger
-	metrics *metrics
+	metrics *metrics.Metrics
 	confs   uint64
 
 	needReset  bool
@@ -95,7 +96,7 @@ func (d *derivation) step(ctx context.Context) {
 			return
 		}
 		d.origin = res.Origin
-		d.metrics.derivationOrigin.Set(float64(res.Origin.Number))
+		d.metrics.DerivationOrigin.Set(float64(res.Origin.Number))
 		switch res.Outcome {
 		case sdkderiver.Attributes:
 			err := d.eng.processDerived(ctx, res.Attributes)
@@ -134,7 +135,7 @@ func (d *derivation) handleErr(ctx context.Context, what string, err error) {
 	case ctx.Err() != nil:
 	case errors.Is(err, eth.ErrReset):
 		d.log.Warn("derivation reset", "during", what, "err", err)
-		d.metrics.resets.Inc()
+		d.metrics.Resets.Inc()
 		d.needReset = true
 		d.lp.RequestStep()
 	case errors.Is(err, eth.ErrCritical):
@@ -173,7 +174,7 @@ func (d *derivation) feed(ctx context.Context) (bool, error) {
 	}
 	d.lastFed = ref
 	d.next = ref.Number + 1
-	d.metrics.l1BlocksFed.Inc()
+	d.metrics.L1BlocksFed.Inc()
 	return true, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/interop"
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/engine"
 	"github.com/opalnode/opal/sdk/eth"
@@ -23,7 +24,7 @@ type engineCtl struct {
 	engine  func() engine.Engine
 	heads   *heads.State
 	log     hclog.Logger
-	metrics *metrics
+	metrics *metrics.Metrics
 	// safeRecorder is told about every new safe head and the L1 block it
 	// was derived from (the safe-head index and the finalizer).
 	safeRecorder func(l2 eth.L2BlockRef, derivedFrom eth.L1BlockRef)
@@ -159,7 +160,7 @@ func (e *engineCtl) processDerived(ctx context.Context, da *deriver.DerivedAttri
 			} else {
 				e.log.Warn("derived block differs from the unsafe block, reorging the unsafe chain",
 					"number", number, "unsafe", existing.ExecutionPayload.BlockHash, "difference", diff)
-				e.metrics.reorgs.Inc()
+				e.metrics.Reorgs.Inc()
 			}
 		}
 	}
@@ -198,7 +199,7 @@ func (e *engineCtl) processDerived(ctx context.Context, da *deriver.DerivedAttri
 	if err := e.forkchoice(ctx); err != nil {
 		return err
 	}
-	e.metrics.derivedBlocks.Inc()
-	e.metrics.observeProcess(consolidated, time.Since(start))
+	e.metrics.DerivedBlocks.Inc()
+	e.metrics.ObserveProcess(consolidated, time.Since(start))
 	return nil
 }

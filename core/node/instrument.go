@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/engine"
@@ -19,12 +20,12 @@ import (
 // same histogram, labelled by kind and method.
 
 type timer struct {
-	m    *metrics
+	m    *metrics.Metrics
 	kind sdk.Kind
 }
 
 func (t timer) since(method string, start time.Time) {
-	t.m.pluginCalls.WithLabelValues(string(t.kind), method).Observe(time.Since(start).Seconds())
+	t.m.PluginCalls.WithLabelValues(string(t.kind), method).Observe(time.Since(start).Seconds())
 }
 
 type timedL1Source struct {
@@ -129,7 +130,7 @@ func (e timedEngine) SystemConfigByL2Hash(ctx context.Context, h common.Hash) (e
 
 // timed wraps the in-process implementation of c's kind with timers; the
 // rarely called methods (Info, Configure, streams) are left as they are.
-func timed(m *metrics, kind sdk.Kind, c sdk.Components) sdk.Components {
+func timed(m *metrics.Metrics, kind sdk.Kind, c sdk.Components) sdk.Components {
 	t := timer{m: m, kind: kind}
 	switch kind {
 	case sdk.L1Source:

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/l1source"
 )
@@ -16,7 +17,7 @@ import (
 // head stream on the loop goroutine.
 type l1View struct {
 	head, safe, finalized eth.L1BlockRef
-	metrics               *metrics
+	metrics               *metrics.Metrics
 }
 
 func (v *l1View) OnEvent(_ context.Context, ev loop.Event) {
@@ -27,13 +28,13 @@ func (v *l1View) OnEvent(_ context.Context, ev loop.Event) {
 	switch e.Label {
 	case eth.Unsafe:
 		v.head = e.Ref
-		v.metrics.l1Head.Set(float64(e.Ref.Number))
+		v.metrics.L1Head.Set(float64(e.Ref.Number))
 	case eth.Safe:
 		v.safe = e.Ref
-		v.metrics.l1Safe.Set(float64(e.Ref.Number))
+		v.metrics.L1Safe.Set(float64(e.Ref.Number))
 	case eth.Finalized:
 		v.finalized = e.Ref
-		v.metrics.l1Finalized.Set(float64(e.Ref.Number))
+		v.metrics.L1Finalized.Set(float64(e.Ref.Number))
 	}
 }
 

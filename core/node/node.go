@@ -28,6 +28,7 @@ import (
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/interop"
 	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/core/superroot"
 	"github.com/opalnode/opal/sdk"
@@ -57,7 +58,7 @@ type Options struct {
 type Node struct {
 	opts    Options
 	log     hclog.Logger
-	metrics *metrics
+	metrics *metrics.Metrics
 	store   *heads.Store
 	writer  *heads.Writer
 	tmpDir  string
@@ -83,7 +84,7 @@ func New(opts Options) (*Node, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	n := &Node{opts: opts, log: opts.Logger, metrics: newMetrics(), done: make(chan struct{})}
+	n := &Node{opts: opts, log: opts.Logger, metrics: metrics.New(), done: make(chan struct{})}
 	dir := opts.Config.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "opal-data-")
@@ -200,18 +201,18 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		load = append(load, s)
 	}
 	n.lp = loop.New(n.log.Named("loop"), 1024, func(ev string, d time.Duration) {
-		n.metrics.loopDispatch.WithLabelValues(ev).Observe(d.Seconds())
+		n.metrics.LoopDispatch.WithLabelValues(ev).Observe(d.Seconds())
 	})
 	hostSvc := &hostService{l1: n.l1, engine: n.engine}
 	n.host = pluginhost.New(pluginhost.Options{
 		Catalog: n.opts.Catalog, Logger: n.log, Rollup: n.opts.Rollup, L1ChainConfig: n.opts.L1ChainConfig,
 		Services: hostSvc, SelfCommand: n.opts.SelfCommand,
 		CallObserver: func(kind sdk.Kind, method string, d time.Duration, _ error) {
-			n.metrics.pluginCalls.WithLabelValues(string(kind), method).Observe(d.Seconds())
+			n.metrics.PluginCalls.WithLabelValues(string(kind), method).Observe(d.Seconds())
 		},
 		Events: func(ev pluginhost.Event) {
 			if r, ok := ev.(pluginhost.Restarted); ok {
-				n.metrics.pluginRestarts.WithLabelValues(string(r.Kind)).Inc()
+				n.metrics.PluginRestarts.WithLabelValues(string(r.Kind)).Inc()
 			}
 			_ = n.lp.Emit(context.Background(), PluginChanged{Event: ev})
 		},
@@ -241,7 +242,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.writer = heads.NewWriter(n.store)
 	n.heads, err = heads.New(start, n.writer, n.log.Named("heads"), func(head, reason string) {
-		n.metrics.headChanges.WithLabelValues(head, reason).Inc()
+		n.metrics.HeadChanges.WithLabelValues(head, reason).Inc()
 	})
 	if err != nil {
 		return fmt.Errorf("restored heads: %w", err)
@@ -339,7 +340,7 @@ func (n *Node) assemble() {
 	n.lp.Register(loop.HandlerFunc(func(_ context.Context, ev loop.Event) {
 		h := n.heads.Get()
 		for kind, ref := range map[string]eth.L2BlockRef{"unsafe": h.Unsafe, "safe": h.Safe, "finalized": h.Finalized, "pending_safe": h.PendingSafe} {
-			n.metrics.heads.WithLabelValues(kind).Set(float64(ref.Number))
+			n.metrics.Heads.WithLabelValues(kind).Set(float64(ref.Number))
 		}
 	}))
 }
@@ -373,7 +374,7 @@ func (n *Node) receiveGossip(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := n.gossip().Payloads(ctx, func(r p2p.Received) {
 			if !n.lp.TryEmit(UnsafePayload{Envelope: r.Envelope, Source: "p2p " + r.PeerID}) {
-				n.metrics.unsafePayloads.WithLabelValues("dropped_busy").Inc()
+				n.metrics.UnsafePayloads.WithLabelValues("dropped_busy").Inc()
 			}
 		})
 		if ctx.Err() != nil {
@@ -484,7 +485,7 @@ func (n *Node) startServers() error {
 	n.rpc = srv
 	if cfg.Metrics.Enabled {
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+		mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.Reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 			for _, inst := range n.host.Instances() {
 				if !inst.Status().Up {

@@ -153,7 +153,7 @@ func TestDerivesFinalizesAndReports(t *testing.T) {
 		t.Fatalf("opal_pluginStatus: %+v %v", plugins, err)
 	}
 	// In-process plugin calls are timed per kind and method.
-	families, err := n.metrics.reg.Gather()
+	families, err := n.metrics.Reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestL1ReorgResetsDerivation(t *testing.T) {
 	if got := l2at(10); got.Hash == before.Hash {
 		t.Fatal("L2 block 10 was not re-derived on the fork")
 	}
-	if m := n.metrics; testCounter(m.resets) == 0 {
+	if m := n.metrics; testCounter(m.Resets) == 0 {
 		t.Fatal("no reset counted")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/metrics"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/engine"
 	"github.com/opalnode/opal/sdk/eth"
@@ -59,7 +60,7 @@ type sequencer struct {
 	gossip     func() p2p.Gossip // nil without p2p
 	lp         *loop.Loop
 	log        hclog.Logger
-	metrics    *metrics
+	metrics    *metrics.Metrics
 	maxSafeLag uint64
 	recover    bool
 	sealMargin time.Duration
@@ -238,7 +239,7 @@ func (s *sequencer) startBuild(ctx context.Context) {
 	s.jobSeq++
 	s.job = &buildJob{seq: s.jobSeq, id: id, parent: parent, attrs: attrs, origin: origin, sysCfg: res.SystemConfig, started: t0}
 	s.job.own = time.Since(t0) - engineTime
-	s.metrics.seqBuildTime.WithLabelValues("start").Observe(time.Since(t0).Seconds())
+	s.metrics.SeqBuildTime.WithLabelValues("start").Observe(time.Since(t0).Seconds())
 	seq := s.jobSeq
 	delay := time.Until(slotTime(nextTime).Add(-s.sealMargin))
 	if delay < 0 {
@@ -398,11 +399,11 @@ func (s *sequencer) seal(ctx context.Context) {
 	if len(env.ExecutionPayload.Transactions) == len(job.attrs.Transactions) {
 		kind = "forced_only"
 	}
-	s.metrics.seqBlocks.WithLabelValues(kind).Inc()
-	s.metrics.seqBuildTime.WithLabelValues("seal").Observe(tGot.Sub(t0).Seconds())
-	s.metrics.seqBuildTime.WithLabelValues("insert").Observe(tFcu.Sub(tGot).Seconds())
-	s.metrics.seqDrift.Set(float64(ref.Time) - float64(job.origin.Time))
-	s.metrics.seqOriginLag.Set(float64(s.view.head.Number) - float64(job.origin.Number))
+	s.metrics.SeqBlocks.WithLabelValues(kind).Inc()
+	s.metrics.SeqBuildTime.WithLabelValues("seal").Observe(tGot.Sub(t0).Seconds())
+	s.metrics.SeqBuildTime.WithLabelValues("insert").Observe(tFcu.Sub(tGot).Seconds())
+	s.metrics.SeqDrift.Set(float64(ref.Time) - float64(job.origin.Time))
+	s.metrics.SeqOriginLag.Set(float64(s.view.head.Number) - float64(job.origin.Number))
 	s.job = nil
 	s.retry = 0
 	s.scheduleTick(0)

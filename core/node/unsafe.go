@@ -9,6 +9,7 @@ import (
 
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/p2p"
 )
@@ -24,7 +25,7 @@ type unsafeSync struct {
 	heads   *heads.State
 	gossip  func() p2p.Gossip // nil without p2p
 	log     hclog.Logger
-	metrics *metrics
+	metrics *metrics.Metrics
 	queue   map[uint64][]*eth.ExecutionPayloadEnvelope
 	asked   uint64 // highest number already requested
 }
@@ -45,7 +46,7 @@ func (u *unsafeSync) add(env *eth.ExecutionPayloadEnvelope) {
 	p := env.ExecutionPayload
 	h := u.heads.Get()
 	if p.BlockNumber <= h.Safe.Number {
-		u.metrics.unsafePayloads.WithLabelValues("below_safe").Inc()
+		u.metrics.UnsafePayloads.WithLabelValues("below_safe").Inc()
 		return
 	}
 	if u.queue == nil {
@@ -60,7 +61,7 @@ func (u *unsafeSync) add(env *eth.ExecutionPayloadEnvelope) {
 		// Drop the furthest ones: the nearest are the ones to fill first.
 		nums := u.numbers()
 		delete(u.queue, nums[len(nums)-1])
-		u.metrics.unsafePayloads.WithLabelValues("dropped").Inc()
+		u.metrics.UnsafePayloads.WithLabelValues("dropped").Inc()
 	}
 	u.queue[p.BlockNumber] = append(u.queue[p.BlockNumber], env)
 }
@@ -97,7 +98,7 @@ func (u *unsafeSync) drain(ctx context.Context) {
 		}
 		delete(u.queue, h.Unsafe.Number+1)
 		if err := u.eng.denied(ctx, next.ExecutionPayload); err != nil {
-			u.metrics.unsafePayloads.WithLabelValues("denied").Inc()
+			u.metrics.UnsafePayloads.WithLabelValues("denied").Inc()
 			u.log.Warn("unsafe payload dropped", "block", next.ExecutionPayload.ID(), "err", err)
 			return
 		}
@@ -106,7 +107,7 @@ func (u *unsafeSync) drain(ctx context.Context) {
 			if errors.Is(err, errPayloadInvalid) {
 				outcome = "invalid"
 			}
-			u.metrics.unsafePayloads.WithLabelValues(outcome).Inc()
+			u.metrics.UnsafePayloads.WithLabelValues(outcome).Inc()
 			u.log.Warn("unsafe payload not inserted", "block", next.ExecutionPayload.ID(), "err", err)
 			return
 		}
@@ -122,7 +123,7 @@ func (u *unsafeSync) drain(ctx context.Context) {
 		if err := u.eng.forkchoice(ctx); err != nil {
 			u.log.Warn("forkchoiceUpdated after unsafe payload", "err", err)
 		}
-		u.metrics.unsafePayloads.WithLabelValues("inserted").Inc()
+		u.metrics.UnsafePayloads.WithLabelValues("inserted").Inc()
 	}
 }
 

@@ -57,7 +57,7 @@ func TestUnsafePayloadsOrderedAndIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "ignored payload counted", func() bool {
-		return testCounterVec(n.metrics.unsafePayloads, "below_safe") == 1
+		return testCounterVec(n.metrics.UnsafePayloads, "below_safe") == 1
 	})
 	if n.Heads().Safe.Number != 0 || n.Heads().Unsafe.Number != 3 {
 		t.Fatalf("heads moved: %+v", n.Heads())

@@ -1,0 +1,75 @@
+// Package metrics holds the node's Prometheus metrics, in their own
+// registry. Each component is handed the one struct and updates its own
+// collectors; the names are opal's stable metric names.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the node's collectors.
+type Metrics struct {
+	Reg *prometheus.Registry
+
+	Heads            *prometheus.GaugeVec
+	HeadChanges      *prometheus.CounterVec
+	L1Head           prometheus.Gauge
+	L1Safe           prometheus.Gauge
+	L1Finalized      prometheus.Gauge
+	DerivationOrigin prometheus.Gauge
+	L1BlocksFed      prometheus.Counter
+	DerivedBlocks    prometheus.Counter
+	ProcessTime      *prometheus.HistogramVec
+	Resets           prometheus.Counter
+	Reorgs           prometheus.Counter
+	PluginCalls      *prometheus.HistogramVec
+	PluginRestarts   *prometheus.CounterVec
+	LoopDispatch     *prometheus.HistogramVec
+	UnsafePayloads   *prometheus.CounterVec
+	SeqBuildTime     *prometheus.HistogramVec
+	SeqBlocks        *prometheus.CounterVec
+	SeqDrift         prometheus.Gauge
+	SeqOriginLag     prometheus.Gauge
+}
+
+// New registers every collector in a fresh registry.
+func New() *Metrics {
+	m := &Metrics{Reg: prometheus.NewRegistry()}
+	f := func(c prometheus.Collector) { m.Reg.MustRegister(c) }
+	m.Heads = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "opal", Name: "head_number", Help: "L2 head block number by kind"}, []string{"kind"})
+	m.HeadChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "head_changes_total", Help: "head changes by head and reason"}, []string{"head", "reason"})
+	m.L1Head = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "l1_head_number", Help: "L1 head number"})
+	m.L1Safe = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "l1_safe_number", Help: "L1 safe number"})
+	m.L1Finalized = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "l1_finalized_number", Help: "L1 finalized number"})
+	m.DerivationOrigin = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "derivation_l1_origin_number", Help: "L1 block derivation has read up to"})
+	m.L1BlocksFed = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "derivation_l1_blocks_total", Help: "L1 blocks fed to the deriver"})
+	m.DerivedBlocks = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "derived_blocks_total", Help: "L2 blocks derived"})
+	m.ProcessTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "opal", Name: "derived_block_seconds", Help: "time to apply a derived block", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"path"})
+	m.Resets = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "derivation_resets_total", Help: "derivation resets"})
+	m.Reorgs = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "unsafe_reorgs_total", Help: "unsafe chain reorged by derivation"})
+	m.PluginCalls = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "opal", Name: "plugin_call_seconds", Help: "plugin call latency", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"kind", "method"})
+	m.PluginRestarts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "plugin_restarts_total", Help: "plugin process restarts"}, []string{"kind"})
+	m.LoopDispatch = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "opal", Name: "loop_dispatch_seconds", Help: "event handling time", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"event"})
+	m.UnsafePayloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "unsafe_payloads_total", Help: "unsafe payloads by outcome"}, []string{"outcome"})
+	m.SeqBuildTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "opal", Name: "sequencer_build_seconds", Help: "sequencer build phases", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"phase"})
+	m.SeqBlocks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "sequencer_blocks_total", Help: "blocks built by kind"}, []string{"kind"})
+	m.SeqDrift = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "sequencer_drift_seconds", Help: "L2 block time minus its L1 origin time"})
+	m.SeqOriginLag = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "sequencer_origin_lag_blocks", Help: "L1 head minus the origin of the last built block"})
+	for _, c := range []prometheus.Collector{m.Heads, m.HeadChanges, m.L1Head, m.L1Safe, m.L1Finalized, m.DerivationOrigin,
+		m.L1BlocksFed, m.DerivedBlocks, m.ProcessTime, m.Resets, m.Reorgs, m.PluginCalls, m.PluginRestarts, m.LoopDispatch,
+		m.UnsafePayloads, m.SeqBuildTime, m.SeqBlocks, m.SeqDrift, m.SeqOriginLag} {
+		f(c)
+	}
+	return m
+}
+
+// ObserveProcess times how a derived block was applied.
+func (m *Metrics) ObserveProcess(consolidated bool, d time.Duration) {
+	path := "built"
+	if consolidated {
+		path = "consolidated"
+	}
+	m.ProcessTime.WithLabelValues(path).Observe(d.Seconds())
+}
