@@ -14,7 +14,6 @@ import (
 	"os"
 	osexec "os/exec"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -64,9 +63,9 @@ type Node struct {
 	tmpDir  string
 	host    *pluginhost.Host
 	insts   map[sdk.Kind]*pluginhost.Instance
-	// timed holds the in-process plugins behind call timers; process
-	// plugins are timed by the host's gRPC interceptor instead.
-	timed  atomic.Pointer[map[sdk.Kind]sdk.Components]
+	// handles are the plugins as the components use them (stable across
+	// restarts, timed).
+	handles pluginhost.Handles
 	heads  *heads.State
 	lp     *loop.Loop
 	view   *l1View
@@ -102,25 +101,13 @@ func New(opts Options) (*Node, error) {
 	return n, nil
 }
 
-func (n *Node) component(k sdk.Kind) sdk.Components {
-	if timed := n.timed.Load(); timed != nil {
-		if c, ok := (*timed)[k]; ok {
-			return c // in-process: the timed wrapper made once at start
-		}
-	}
-	if inst, ok := n.insts[k]; ok {
-		return inst.Components()
-	}
-	return sdk.Components{}
-}
-
-func (n *Node) l1() l1source.Source         { return n.component(sdk.L1Source).L1Source }
-func (n *Node) engine() engine.Engine       { return n.component(sdk.Engine).Engine }
-func (n *Node) deriver() sdkderiver.Deriver { return n.component(sdk.Deriver).Deriver }
+func (n *Node) l1() l1source.Source         { return n.handles.L1Source }
+func (n *Node) engine() engine.Engine       { return n.handles.Engine }
+func (n *Node) deriver() sdkderiver.Deriver { return n.handles.Deriver }
 func (n *Node) selector() originselector.Selector {
-	return n.component(sdk.OriginSelector).OriginSelector
+	return n.handles.OriginSelector
 }
-func (n *Node) gossip() p2p.Gossip { return n.component(sdk.P2P).P2P }
+func (n *Node) gossip() p2p.Gossip { return n.handles.P2P }
 
 // pluginDefaults fills a plugin's config table with the node settings that
 // concern it (flags like --l1 and --l2.jwt-secret), where the table does not
@@ -220,13 +207,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.insts, err = n.host.Load(ctx, load); err != nil {
 		return err
 	}
-	wrapped := map[sdk.Kind]sdk.Components{}
-	for k, inst := range n.insts {
-		if inst.Spec.Mode == pluginhost.InProcess {
-			wrapped[k] = timed(n.metrics, k, inst.Components())
-		}
-	}
-	n.timed.Store(&wrapped)
+	n.handles = n.host.Handles()
 	required := []sdk.Kind{sdk.L1Source, sdk.Engine}
 	if !n.following() {
 		required = append(required, sdk.Deriver)
