@@ -66,16 +66,16 @@ type Node struct {
 	// handles are the plugins as the components use them (stable across
 	// restarts, timed).
 	handles pluginhost.Handles
-	heads  *heads.State
-	lp     *loop.Loop
-	view   *l1View
-	derive *derivation      // nil in follow mode
-	follow *follow.Follower // follow mode only
-	seq    *sequencer
-	rpc    *rpcServer
-	metSrv *http.Server
-	cancel context.CancelFunc
-	done   chan struct{}
+	heads   *heads.State
+	lp      *loop.Loop
+	view    *l1View
+	derive  *derivation      // nil in follow mode
+	follow  *follow.Follower // follow mode only
+	seq     *sequencer
+	rpc     *rpcServer
+	metSrv  *http.Server
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // New opens the node's store; Start does the rest.

@@ -68,7 +68,10 @@ func TestHandles(t *testing.T) {
 			if !insts[sdk.OriginSelector].Kill() {
 				t.Fatal("kill returned false for a process plugin")
 			}
-			rec.wait(t, func(e pluginhost.Event) bool { r, ok := e.(pluginhost.Restarted); return ok && r.Kind == sdk.OriginSelector })
+			rec.wait(t, func(e pluginhost.Event) bool {
+				r, ok := e.(pluginhost.Restarted)
+				return ok && r.Kind == sdk.OriginSelector
+			})
 			sdktest.RunOriginSelectorSuite(t, hs.OriginSelector)
 		})
 	}
