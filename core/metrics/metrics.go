@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics are the node's collectors.
@@ -72,4 +73,11 @@ func (m *Metrics) ObserveProcess(consolidated bool, d time.Duration) {
 		path = "consolidated"
 	}
 	m.ProcessTime.WithLabelValues(path).Observe(d.Seconds())
+}
+
+// CounterValue reads a counter's current value (for tests and status).
+func CounterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	return m.GetCounter().GetValue()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
@@ -30,7 +31,7 @@ type derivation struct {
 	cfg     *rollup.Config
 	deriver func() sdkderiver.Deriver
 	l1      func() l1source.Source
-	eng     *engineCtl
+	eng     *enginectl.Controller
 	heads   *heads.State
 	view    *l1View
 	sync    *syncStart
@@ -99,8 +100,8 @@ func (d *derivation) step(ctx context.Context) {
 		d.metrics.DerivationOrigin.Set(float64(res.Origin.Number))
 		switch res.Outcome {
 		case sdkderiver.Attributes:
-			err := d.eng.processDerived(ctx, res.Attributes)
-			if errors.Is(err, errPayloadInvalid) {
+			err := d.eng.ProcessDerived(ctx, res.Attributes)
+			if errors.Is(err, enginectl.ErrPayloadInvalid) {
 				d.log.Warn("engine rejected derived attributes; telling the deriver", "parent", parent, "err", err)
 				if err := d.deriver().PayloadInvalid(ctx, res.Attributes); err != nil {
 					d.handleErr(ctx, "payload invalid", err)
@@ -197,7 +198,7 @@ func (d *derivation) reset(ctx context.Context) error {
 	}
 	d.needReset = false
 	d.log.Info("derivation reset", "safe", start.heads.Safe, "unsafe", start.heads.Unsafe, "l1_start", start.req.L1Start)
-	if err := d.eng.forkchoice(ctx); err != nil {
+	if err := d.eng.Forkchoice(ctx); err != nil {
 		d.log.Warn("forkchoiceUpdated after reset", "err", err)
 	}
 	return nil

@@ -15,14 +15,6 @@ type L1HeadChanged struct {
 
 func (L1HeadChanged) String() string { return "l1-head-changed" }
 
-// UnsafePayload: a block arrived from gossip or admin_postUnsafePayload.
-type UnsafePayload struct {
-	Envelope *eth.ExecutionPayloadEnvelope
-	Source   string
-}
-
-func (UnsafePayload) String() string { return "unsafe-payload" }
-
 // SequencerTick: time to start building the next block.
 type SequencerTick struct{}
 

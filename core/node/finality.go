@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/sdk/eth"
@@ -23,7 +24,7 @@ type finalityEntry struct {
 // is final on L1, and carries that to the engine.
 type finalizer struct {
 	heads   *heads.State
-	eng     *engineCtl
+	eng     *enginectl.Controller
 	l1      func() l1source.Source
 	view    *l1View
 	log     hclog.Logger
@@ -95,7 +96,7 @@ func (f *finalizer) tryFinalize(ctx context.Context) {
 		return
 	}
 	f.entries = f.entries[keep:]
-	if err := f.eng.forkchoice(ctx); err != nil {
+	if err := f.eng.Forkchoice(ctx); err != nil {
 		f.log.Warn("forkchoiceUpdated after finalization failed; retried with the next update", "err", err)
 	}
 }

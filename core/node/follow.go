@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/follow"
 	"github.com/opalnode/opal/sdk/eth"
 )
@@ -46,10 +47,10 @@ func (l followL1) BlockRefByNumber(ctx context.Context, number uint64) (eth.L1Bl
 }
 
 // followEngine is engine control as the follower needs it.
-type followEngine struct{ e *engineCtl }
+type followEngine struct{ e *enginectl.Controller }
 
 func (f followEngine) L2BlockRefByNumber(ctx context.Context, number uint64) (eth.L2BlockRef, error) {
-	return f.e.engine().L2BlockRefByNumber(ctx, number)
+	return f.e.Engine().L2BlockRefByNumber(ctx, number)
 }
 
-func (f followEngine) Forkchoice(ctx context.Context) error { return f.e.forkchoice(ctx) }
+func (f followEngine) Forkchoice(ctx context.Context) error { return f.e.Forkchoice(ctx) }

@@ -2,14 +2,11 @@ package node
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+
+	"github.com/opalnode/opal/core/metrics"
 )
 
-func testCounter(c prometheus.Counter) float64 {
-	var m dto.Metric
-	_ = c.Write(&m)
-	return m.GetCounter().GetValue()
-}
+func testCounter(c prometheus.Counter) float64 { return metrics.CounterValue(c) }
 
 func testCounterVec(v *prometheus.CounterVec, label string) float64 {
 	return testCounter(v.WithLabelValues(label))

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/follow"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/interop"
@@ -30,6 +31,7 @@ import (
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/core/superroot"
+	"github.com/opalnode/opal/core/unsafesync"
 	"github.com/opalnode/opal/sdk"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/engine"
@@ -265,16 +267,17 @@ func (n *Node) Start(ctx context.Context) (err error) {
 func (n *Node) assemble() {
 	cfg := n.opts.Config
 	n.view = &l1View{metrics: n.metrics}
-	fin := &finalizer{heads: n.heads, l1: n.l1, view: n.view, log: n.log.Named("finality")}
-	eng := &engineCtl{cfg: n.opts.Rollup, engine: n.engine, heads: n.heads, log: n.log.Named("engine"), metrics: n.metrics,
-		messages: interop.NewGate(n.opts.Rollup, nil)}
-	fin.eng = eng
-	eng.safeRecorder = func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
-		if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
-			n.log.Warn("safe head index not written", "err", err)
-		}
-		fin.record(l2, from)
-	}
+
+	var fin *finalizer
+	eng := enginectl.New(enginectl.Config{Rollup: n.opts.Rollup, Engine: n.engine(), Heads: n.heads, Log: n.log.Named("engine"),
+		Metrics: n.metrics, Messages: interop.NewGate(n.opts.Rollup, nil),
+		SafeRecorder: func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
+			if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
+				n.log.Warn("safe head index not written", "err", err)
+			}
+			fin.record(l2, from)
+		}})
+	fin = &finalizer{heads: n.heads, l1: n.l1, view: n.view, log: n.log.Named("finality"), eng: eng}
 	sync := &syncStart{cfg: n.opts.Rollup, l1: n.l1, engine: n.engine, heads: n.heads, log: n.log.Named("sync"),
 		onReorg: func(l1Number uint64) {
 			if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
@@ -297,7 +300,11 @@ func (n *Node) assemble() {
 	if n.gossip() != nil {
 		gossip = n.gossip
 	}
-	us := &unsafeSync{eng: eng, heads: n.heads, gossip: gossip, log: n.log.Named("unsafe"), metrics: n.metrics}
+	usCfg := unsafesync.Config{Engine: eng, Heads: n.heads, Log: n.log.Named("unsafe"), Metrics: n.metrics}
+	if g := n.gossip(); g != nil {
+		usCfg.Peers = g
+	}
+	us := unsafesync.New(usCfg)
 	n.lp.Register(n.view)
 	if n.derive != nil {
 		n.lp.Register(n.derive)
@@ -354,7 +361,7 @@ func (n *Node) runOnLoop(ctx context.Context, name string, fn func(context.Conte
 func (n *Node) receiveGossip(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := n.gossip().Payloads(ctx, func(r p2p.Received) {
-			if !n.lp.TryEmit(UnsafePayload{Envelope: r.Envelope, Source: "p2p " + r.PeerID}) {
+			if !n.lp.TryEmit(unsafesync.Payload{Envelope: r.Envelope, Source: "p2p " + r.PeerID}) {
 				n.metrics.UnsafePayloads.WithLabelValues("dropped_busy").Inc()
 			}
 		})
@@ -455,7 +462,7 @@ func (n *Node) startServers() error {
 		apis = append(apis, rpc.API{Namespace: "admin", Service: &adminAPI{
 			run: n.runOnLoop, seq: n.seq, derive: n.derive,
 			postInput: func(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error {
-				return n.lp.Emit(ctx, UnsafePayload{Envelope: env, Source: "admin"})
+				return n.lp.Emit(ctx, unsafesync.Payload{Envelope: env, Source: "admin"})
 			},
 		}})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
@@ -50,7 +51,7 @@ type BuildTiming struct {
 // sequencer builds new L2 blocks when the node is the sequencer.
 type sequencer struct {
 	cfg        *rollup.Config
-	eng        *engineCtl
+	eng        *enginectl.Controller
 	heads      *heads.State
 	store      *heads.Store
 	view       *l1View
@@ -230,7 +231,7 @@ func (s *sequencer) startBuild(ctx context.Context) {
 		s.log.Info("sequencing Lagoon upgrade block", "timestamp", nextTime, "deposits", len(attrs.Transactions), "no_tx_pool", attrs.NoTxPool)
 	}
 	te := time.Now()
-	id, err := s.eng.startBuild(ctx, parent, attrs)
+	id, err := s.eng.StartBuild(ctx, parent, attrs)
 	engineTime += time.Since(te)
 	if err != nil {
 		s.fail("build start", err)
@@ -262,7 +263,7 @@ func (s *sequencer) onInvalid(ctx context.Context, job *buildJob, err error) {
 	s.log.Error("deposit-only payload invalid; resetting the unsafe chain to the safe head", "safe", h.Safe, "err", err)
 	if rerr := s.heads.Update(func(h *heads.Heads) { h.Unsafe, h.CrossUnsafe, h.PendingSafe = h.Safe, h.Safe, h.Safe }, "sequencer reset after invalid payload"); rerr != nil {
 		s.log.Error("reset to the safe head failed", "err", rerr)
-	} else if ferr := s.eng.forkchoice(ctx); ferr != nil {
+	} else if ferr := s.eng.Forkchoice(ctx); ferr != nil {
 		s.log.Warn("forkchoiceUpdated after the reset", "err", ferr)
 	}
 	s.depositsOnly = false
@@ -342,21 +343,21 @@ func (s *sequencer) parentSystemConfig(ctx context.Context, parent eth.L2BlockRe
 	return c, nil
 }
 
-func (s *sequencer) engine() engine.Engine { return s.eng.engine() }
+func (s *sequencer) engine() engine.Engine { return s.eng.Engine() }
 
 // seal takes the built payload, inserts it, moves the unsafe head and
 // publishes it; then the next build starts.
 func (s *sequencer) seal(ctx context.Context) {
 	job := s.job
 	t0 := time.Now()
-	env, err := s.eng.engine().GetPayload(ctx, job.id, job.attrs.Timestamp)
+	env, err := s.eng.Engine().GetPayload(ctx, job.id, job.attrs.Timestamp)
 	tGot := time.Now()
 	if err != nil {
 		s.fail("seal", err)
 		return
 	}
-	if err := s.eng.insert(ctx, env); err != nil {
-		if errors.Is(err, errPayloadInvalid) {
+	if err := s.eng.Insert(ctx, env); err != nil {
+		if errors.Is(err, enginectl.ErrPayloadInvalid) {
 			s.onInvalid(ctx, job, err)
 			return
 		}
@@ -378,7 +379,7 @@ func (s *sequencer) seal(ctx context.Context) {
 		return
 	}
 	tf := time.Now()
-	if err := s.eng.forkchoice(ctx); err != nil {
+	if err := s.eng.Forkchoice(ctx); err != nil {
 		s.log.Warn("forkchoiceUpdated after sealing", "err", err)
 	}
 	tFcu := time.Now()

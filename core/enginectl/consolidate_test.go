@@ -1,4 +1,4 @@
-package node
+package enginectl
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/interop"
@@ -75,7 +76,7 @@ func TestAttributesMatch(t *testing.T) {
 		},
 		"withdrawals": func(a *deriver.DerivedAttributes, _ *eth.ExecutionPayloadEnvelope) {
 			a.Attributes.Withdrawals = nil
-			a.Attributes.Withdrawals = make([]*typesWithdrawal, 0)
+			a.Attributes.Withdrawals = make([]*types.Withdrawal, 0)
 		},
 		"eip1559-params": func(_ *deriver.DerivedAttributes, e *eth.ExecutionPayloadEnvelope) {
 			e.ExecutionPayload.ExtraData[4] = 1
@@ -110,35 +111,35 @@ func TestProcessDerivedConsolidatesOrReorgs(t *testing.T) {
 		}
 		m := metrics.New()
 		var recorded []eth.L2BlockRef
-		ctl := &engineCtl{cfg: sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")}), engine: func() engineIface { return eng }, heads: st,
-			log: nullLog(), metrics: m, safeRecorder: func(l2 eth.L2BlockRef, _ eth.L1BlockRef) { recorded = append(recorded, l2) }}
+		ctl := New(Config{Rollup: sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")}), Engine: eng, Heads: st,
+			Metrics: m, SafeRecorder: func(l2 eth.L2BlockRef, _ eth.L1BlockRef) { recorded = append(recorded, l2) }})
 		ctx := context.Background()
-		env, err := ctl.build(ctx, genesis, attrsFor(genesis, 1))
+		env, err := ctl.Build(ctx, genesis, attrsFor(genesis, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		unsafe, _ := ctl.refOf(ctx, env.ExecutionPayload)
+		unsafe, _ := ctl.RefOf(ctx, env.ExecutionPayload)
 		if err := st.SetUnsafe(unsafe, "test"); err != nil {
 			t.Fatal(err)
 		}
-		if err := ctl.forkchoice(ctx); err != nil {
+		if err := ctl.Forkchoice(ctx); err != nil {
 			t.Fatal(err)
 		}
 		tx := byte(1)
 		if !same {
 			tx = 2
 		}
-		if err := ctl.processDerived(ctx, &deriver.DerivedAttributes{Attributes: attrsFor(genesis, tx), Parent: genesis, IsLastInSpan: true}); err != nil {
+		if err := ctl.ProcessDerived(ctx, &deriver.DerivedAttributes{Attributes: attrsFor(genesis, tx), Parent: genesis, IsLastInSpan: true}); err != nil {
 			t.Fatal(err)
 		}
 		h := st.Get()
 		if same {
-			if h.Safe != unsafe || h.Unsafe != unsafe || testCounter(m.Reorgs) != 0 {
-				t.Fatalf("consolidation: heads %+v, reorgs %v", h, testCounter(m.Reorgs))
+			if h.Safe != unsafe || h.Unsafe != unsafe || metrics.CounterValue(m.Reorgs) != 0 {
+				t.Fatalf("consolidation: heads %+v, reorgs %v", h, metrics.CounterValue(m.Reorgs))
 			}
 		} else {
-			if h.Safe.Hash == unsafe.Hash || h.Unsafe != h.Safe || testCounter(m.Reorgs) != 1 {
-				t.Fatalf("reorg: heads %+v, reorgs %v", h, testCounter(m.Reorgs))
+			if h.Safe.Hash == unsafe.Hash || h.Unsafe != h.Safe || metrics.CounterValue(m.Reorgs) != 1 {
+				t.Fatalf("reorg: heads %+v, reorgs %v", h, metrics.CounterValue(m.Reorgs))
 			}
 		}
 		if len(recorded) != 1 || recorded[0] != h.Safe {
@@ -152,7 +153,7 @@ type denyAll struct{}
 func (denyAll) Denied(context.Context, eth.BlockID) (bool, error) { return true, nil }
 
 // Where interop applies, a block the message checker denies is neither
-// consolidated nor built: derivation gets errPayloadInvalid (and replaces
+// consolidated nor built: derivation gets ErrPayloadInvalid (and replaces
 // it with deposits only); before Lagoon the checker is not asked.
 func TestProcessDerivedDeniedByInteropCheck(t *testing.T) {
 	t.Parallel()
@@ -166,11 +167,11 @@ func TestProcessDerivedDeniedByInteropCheck(t *testing.T) {
 		cfg := sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")})
 		cfg.LagoonTime = &lagoon
 		cfg.DependencySet = rollup.NewDependencySet(cfg.L2ChainID.Uint64(), 1301)
-		ctl := &engineCtl{cfg: cfg, engine: func() engineIface { return eng }, heads: st, log: nullLog(), metrics: metrics.New(),
-			safeRecorder: func(eth.L2BlockRef, eth.L1BlockRef) {}, messages: interop.NewGate(cfg, denyAll{})}
-		err = ctl.processDerived(context.Background(), &deriver.DerivedAttributes{Attributes: attrsFor(genesis, 1), Parent: genesis, IsLastInSpan: true})
+		ctl := New(Config{Rollup: cfg, Engine: eng, Heads: st, Metrics: metrics.New(),
+			Messages: interop.NewGate(cfg, denyAll{})})
+		err = ctl.ProcessDerived(context.Background(), &deriver.DerivedAttributes{Attributes: attrsFor(genesis, 1), Parent: genesis, IsLastInSpan: true})
 		if lagoon == 1000 {
-			if !errors.Is(err, errPayloadInvalid) || st.Get().Safe != genesis {
+			if !errors.Is(err, ErrPayloadInvalid) || st.Get().Safe != genesis {
 				t.Fatalf("denied block: err %v, heads %+v", err, st.Get())
 			}
 			continue

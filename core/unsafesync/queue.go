@@ -1,4 +1,8 @@
-package node
+// Package unsafesync is the unsafe payload queue: blocks from gossip (or
+// admin_postUnsafePayload) are inserted in order when they extend the
+// unsafe head, held while a gap is open, and the gap is asked of peers. It
+// moves the unsafe head.
+package unsafesync
 
 import (
 	"context"
@@ -7,32 +11,74 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk/eth"
-	"github.com/opalnode/opal/sdk/p2p"
 )
 
 // maxQueuedPayloads bounds the unsafe payloads held while waiting for a gap
 // to be filled.
 const maxQueuedPayloads = 1024
 
-// unsafeSync inserts unsafe payloads from gossip (or the admin API) that
-// extend the unsafe head, in order, and asks for the missing ones.
-type unsafeSync struct {
-	eng     *engineCtl
-	heads   *heads.State
-	gossip  func() p2p.Gossip // nil without p2p
+// Engine is what the queue asks of engine control.
+type Engine interface {
+	// Denied fails for a payload the interop message check refuses.
+	Denied(ctx context.Context, p *eth.ExecutionPayload) error
+	Insert(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error
+	RefOf(ctx context.Context, p *eth.ExecutionPayload) (eth.L2BlockRef, error)
+	Forkchoice(ctx context.Context) error
+}
+
+// Heads is the queue's access to the heads: it moves the unsafe head.
+type Heads interface {
+	Get() heads.Heads
+	SetUnsafe(ref eth.L2BlockRef, reason string) error
+}
+
+// Peers fill gaps: blocks [start, end) arrive later as payloads.
+type Peers interface {
+	RequestRange(ctx context.Context, start, end uint64) error
+}
+
+// Config of the queue.
+type Config struct {
+	Engine Engine
+	Heads  Heads
+	// Peers may be nil (no p2p).
+	Peers   Peers
+	Log     hclog.Logger
+	Metrics *metrics.Metrics
+}
+
+// Queue inserts unsafe payloads that extend the unsafe head, in order, and
+// asks for the missing ones. It runs on the loop goroutine.
+type Queue struct {
+	eng     Engine
+	heads   Heads
+	peers   Peers
 	log     hclog.Logger
 	metrics *metrics.Metrics
 	queue   map[uint64][]*eth.ExecutionPayloadEnvelope
 	asked   uint64 // highest number already requested
 }
 
-func (u *unsafeSync) OnEvent(ctx context.Context, ev loop.Event) {
+// New returns an empty queue.
+func New(c Config) *Queue {
+	if c.Log == nil {
+		c.Log = hclog.NewNullLogger()
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.New()
+	}
+	return &Queue{eng: c.Engine, heads: c.Heads, peers: c.Peers, log: c.Log, metrics: c.Metrics}
+}
+
+// OnEvent implements loop.Handler.
+func (u *Queue) OnEvent(ctx context.Context, ev loop.Event) {
 	switch e := ev.(type) {
-	case UnsafePayload:
+	case Payload:
 		u.add(e.Envelope)
 		u.drain(ctx)
 	case loop.Step:
@@ -42,7 +88,7 @@ func (u *unsafeSync) OnEvent(ctx context.Context, ev loop.Event) {
 	}
 }
 
-func (u *unsafeSync) add(env *eth.ExecutionPayloadEnvelope) {
+func (u *Queue) add(env *eth.ExecutionPayloadEnvelope) {
 	p := env.ExecutionPayload
 	h := u.heads.Get()
 	if p.BlockNumber <= h.Safe.Number {
@@ -66,7 +112,7 @@ func (u *unsafeSync) add(env *eth.ExecutionPayloadEnvelope) {
 	u.queue[p.BlockNumber] = append(u.queue[p.BlockNumber], env)
 }
 
-func (u *unsafeSync) numbers() []uint64 {
+func (u *Queue) numbers() []uint64 {
 	nums := make([]uint64, 0, len(u.queue))
 	for n := range u.queue {
 		nums = append(nums, n)
@@ -76,7 +122,7 @@ func (u *unsafeSync) numbers() []uint64 {
 }
 
 // drain inserts queued payloads that extend the unsafe head.
-func (u *unsafeSync) drain(ctx context.Context) {
+func (u *Queue) drain(ctx context.Context) {
 	for {
 		h := u.heads.Get()
 		for n := range u.queue {
@@ -97,21 +143,21 @@ func (u *unsafeSync) drain(ctx context.Context) {
 			return
 		}
 		delete(u.queue, h.Unsafe.Number+1)
-		if err := u.eng.denied(ctx, next.ExecutionPayload); err != nil {
+		if err := u.eng.Denied(ctx, next.ExecutionPayload); err != nil {
 			u.metrics.UnsafePayloads.WithLabelValues("denied").Inc()
 			u.log.Warn("unsafe payload dropped", "block", next.ExecutionPayload.ID(), "err", err)
 			return
 		}
-		if err := u.eng.insert(ctx, next); err != nil {
+		if err := u.eng.Insert(ctx, next); err != nil {
 			outcome := "error"
-			if errors.Is(err, errPayloadInvalid) {
+			if errors.Is(err, enginectl.ErrPayloadInvalid) {
 				outcome = "invalid"
 			}
 			u.metrics.UnsafePayloads.WithLabelValues(outcome).Inc()
 			u.log.Warn("unsafe payload not inserted", "block", next.ExecutionPayload.ID(), "err", err)
 			return
 		}
-		ref, err := u.eng.refOf(ctx, next.ExecutionPayload)
+		ref, err := u.eng.RefOf(ctx, next.ExecutionPayload)
 		if err != nil {
 			u.log.Warn("inserted unsafe payload unreadable", "block", next.ExecutionPayload.ID(), "err", err)
 			return
@@ -120,7 +166,7 @@ func (u *unsafeSync) drain(ctx context.Context) {
 			u.log.Error("unsafe head not moved", "err", err)
 			return
 		}
-		if err := u.eng.forkchoice(ctx); err != nil {
+		if err := u.eng.Forkchoice(ctx); err != nil {
 			u.log.Warn("forkchoiceUpdated after unsafe payload", "err", err)
 		}
 		u.metrics.UnsafePayloads.WithLabelValues("inserted").Inc()
@@ -129,8 +175,8 @@ func (u *unsafeSync) drain(ctx context.Context) {
 
 // requestGap asks peers for the blocks between the unsafe head and the
 // lowest queued payload.
-func (u *unsafeSync) requestGap(ctx context.Context, from uint64) {
-	if u.gossip == nil || len(u.queue) == 0 {
+func (u *Queue) requestGap(ctx context.Context, from uint64) {
+	if u.peers == nil || len(u.queue) == 0 {
 		return
 	}
 	nums := u.numbers()
@@ -138,7 +184,7 @@ func (u *unsafeSync) requestGap(ctx context.Context, from uint64) {
 	if to <= from || to <= u.asked {
 		return
 	}
-	if err := u.gossip().RequestRange(ctx, from, to); err != nil {
+	if err := u.peers.RequestRange(ctx, from, to); err != nil {
 		u.log.Debug("range request failed", "from", from, "to", to, "err", err)
 		return
 	}
