@@ -11,6 +11,7 @@ import (
 
 	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/l1view"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
@@ -33,7 +34,7 @@ type derivation struct {
 	l1      func() l1source.Source
 	eng     *enginectl.Controller
 	heads   *heads.State
-	view    *l1View
+	view    *l1view.View
 	sync    *syncStart
 	lp      *loop.Loop
 	log     hclog.Logger
@@ -59,7 +60,7 @@ func (d *derivation) OnEvent(ctx context.Context, ev loop.Event) {
 			d.needReset = true
 			d.lp.RequestStep()
 		}
-	case L1HeadChanged:
+	case l1view.HeadChanged:
 		if e.Label == eth.Unsafe && e.Ref.Number < d.lastFed.Number {
 			// The L1 head went below what we fed: an L1 reorg.
 			d.needReset = true
@@ -150,7 +151,7 @@ func (d *derivation) handleErr(ctx context.Context, what string, err error) {
 // feed gives the deriver the next L1 block, if L1 has it at the required
 // confirmation depth. It returns false when there is nothing to feed yet.
 func (d *derivation) feed(ctx context.Context) (bool, error) {
-	head := d.view.head
+	head := d.view.Head()
 	if head.Number < d.confs || d.next > head.Number-d.confs {
 		return false, nil
 	}

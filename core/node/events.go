@@ -4,16 +4,7 @@ import (
 	"context"
 
 	"github.com/opalnode/opal/core/pluginhost"
-	"github.com/opalnode/opal/sdk/eth"
 )
-
-// L1HeadChanged: the L1 source saw a head, safe or finalized block move.
-type L1HeadChanged struct {
-	Label eth.BlockLabel
-	Ref   eth.L1BlockRef
-}
-
-func (L1HeadChanged) String() string { return "l1-head-changed" }
 
 // SequencerTick: time to start building the next block.
 type SequencerTick struct{}

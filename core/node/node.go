@@ -24,9 +24,11 @@ import (
 
 	"github.com/opalnode/opal/core/config"
 	"github.com/opalnode/opal/core/enginectl"
+	"github.com/opalnode/opal/core/finality"
 	"github.com/opalnode/opal/core/follow"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/interop"
+	"github.com/opalnode/opal/core/l1view"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
@@ -70,7 +72,7 @@ type Node struct {
 	handles pluginhost.Handles
 	heads   *heads.State
 	lp      *loop.Loop
-	view    *l1View
+	view    *l1view.View
 	derive  *derivation      // nil in follow mode
 	follow  *follow.Follower // follow mode only
 	seq     *sequencer
@@ -242,7 +244,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	go watchL1(runCtx, n.l1, n.lp, n.log.Named("l1"))
+	go l1view.Watch(runCtx, n.l1(), n.lp, n.log.Named("l1"))
 	if n.following() {
 		if err := n.startFollowing(runCtx); err != nil {
 			cancel()
@@ -266,18 +268,18 @@ func (n *Node) Start(ctx context.Context) (err error) {
 // assemble builds the core components and registers them with the loop.
 func (n *Node) assemble() {
 	cfg := n.opts.Config
-	n.view = &l1View{metrics: n.metrics}
+	n.view = l1view.New(n.metrics)
 
-	var fin *finalizer
+	var fin *finality.Finalizer
 	eng := enginectl.New(enginectl.Config{Rollup: n.opts.Rollup, Engine: n.engine(), Heads: n.heads, Log: n.log.Named("engine"),
 		Metrics: n.metrics, Messages: interop.NewGate(n.opts.Rollup, nil),
 		SafeRecorder: func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
 			if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
 				n.log.Warn("safe head index not written", "err", err)
 			}
-			fin.record(l2, from)
+			fin.Record(l2, from)
 		}})
-	fin = &finalizer{heads: n.heads, l1: n.l1, view: n.view, log: n.log.Named("finality"), eng: eng}
+	fin = finality.New(finality.Config{Heads: n.heads, L1: n.l1(), Labels: n.view, Engine: eng, Log: n.log.Named("finality")})
 	sync := &syncStart{cfg: n.opts.Rollup, l1: n.l1, engine: n.engine, heads: n.heads, log: n.log.Named("sync"),
 		onReorg: func(l1Number uint64) {
 			if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
@@ -438,8 +440,8 @@ func (n *Node) syncStatus() *SyncStatus {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = n.runOnLoop(ctx, "syncStatus", func(context.Context) error {
-		st.HeadL1, st.SafeL1, st.FinalizedL1 = n.view.head, n.view.safe, n.view.finalized
-		st.CurrentL1Finalized = n.view.finalized
+		st.HeadL1, st.SafeL1, st.FinalizedL1 = n.view.Head(), n.view.Safe(), n.view.Finalized()
+		st.CurrentL1Finalized = n.view.Finalized()
 		if n.derive != nil {
 			st.CurrentL1 = n.derive.origin
 		} else {

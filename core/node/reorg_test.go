@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/opalnode/opal/core/l1view"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/sdktest"
 )
@@ -20,7 +21,7 @@ func TestL1ReorgResetsDerivation(t *testing.T) {
 	fork := chain.Fork(8, 12, 7) // above L1 finalized (block 6)
 	src.SetChain(fork)
 	head := eth.HeaderRef(fork.Head().Header())
-	if err := n.lp.Emit(context.Background(), L1HeadChanged{Label: eth.Unsafe, Ref: head}); err != nil {
+	if err := n.lp.Emit(context.Background(), l1view.HeadChanged{Label: eth.Unsafe, Ref: head}); err != nil {
 		t.Fatal(err)
 	}
 	n.lp.RequestStep()

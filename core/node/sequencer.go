@@ -12,6 +12,7 @@ import (
 
 	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/l1view"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
@@ -54,7 +55,7 @@ type sequencer struct {
 	eng        *enginectl.Controller
 	heads      *heads.State
 	store      *heads.Store
-	view       *l1View
+	view       *l1view.View
 	l1         func() l1source.Source
 	deriver    func() sdkderiver.Deriver
 	selector   func() originselector.Selector
@@ -281,12 +282,12 @@ func (s *sequencer) pickOrigin(ctx context.Context, parent eth.L2BlockRef) (eth.
 			return eth.L1BlockRef{}, fmt.Errorf("current origin %s: %w", parent.L1Origin, err)
 		}
 	}
-	req := originselector.Request{UnsafeHead: parent, CurrentOrigin: current, L1Head: s.view.head, Recover: s.recover}
+	req := originselector.Request{UnsafeHead: parent, CurrentOrigin: current, L1Head: s.view.Head(), Recover: s.recover}
 	switch {
-	case s.view.head.Number == current.Number+1:
-		next := s.view.head
+	case s.view.Head().Number == current.Number+1:
+		next := s.view.Head()
 		req.NextOrigin = &next
-	case s.view.head.Number > current.Number+1:
+	case s.view.Head().Number > current.Number+1:
 		next, err := s.l1().BlockRefByNumber(ctx, current.Number+1)
 		if err == nil {
 			req.NextOrigin = &next
@@ -404,7 +405,7 @@ func (s *sequencer) seal(ctx context.Context) {
 	s.metrics.SeqBuildTime.WithLabelValues("seal").Observe(tGot.Sub(t0).Seconds())
 	s.metrics.SeqBuildTime.WithLabelValues("insert").Observe(tFcu.Sub(tGot).Seconds())
 	s.metrics.SeqDrift.Set(float64(ref.Time) - float64(job.origin.Time))
-	s.metrics.SeqOriginLag.Set(float64(s.view.head.Number) - float64(job.origin.Number))
+	s.metrics.SeqOriginLag.Set(float64(s.view.Head().Number) - float64(job.origin.Number))
 	s.job = nil
 	s.retry = 0
 	s.scheduleTick(0)
