@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-
-	"github.com/opalnode/opal/core/pluginhost"
 )
 
 // SequencerTick: time to start building the next block.
@@ -15,11 +13,6 @@ func (SequencerTick) String() string { return "sequencer-tick" }
 type SealBlock struct{ Seq uint64 }
 
 func (SealBlock) String() string { return "seal-block" }
-
-// PluginChanged: the plugin host reports an exit or a restart.
-type PluginChanged struct{ Event pluginhost.Event }
-
-func (PluginChanged) String() string { return "plugin-changed" }
 
 // AdminCommand runs fn on the loop goroutine and replies with its error.
 type AdminCommand struct {

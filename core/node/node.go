@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/core/derive"
 	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/finality"
 	"github.com/opalnode/opal/core/follow"
@@ -73,8 +74,8 @@ type Node struct {
 	heads   *heads.State
 	lp      *loop.Loop
 	view    *l1view.View
-	derive  *derivation      // nil in follow mode
-	follow  *follow.Follower // follow mode only
+	derive  *derive.Derivation // nil in follow mode
+	follow  *follow.Follower   // follow mode only
 	seq     *sequencer
 	rpc     *rpcServer
 	metSrv  *http.Server
@@ -205,7 +206,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			if r, ok := ev.(pluginhost.Restarted); ok {
 				n.metrics.PluginRestarts.WithLabelValues(string(r.Kind)).Inc()
 			}
-			_ = n.lp.Emit(context.Background(), PluginChanged{Event: ev})
+			// Never blocks the host: the event is queued, or handed to a
+			// goroutine that waits for room until the loop stops.
+			if le, ok := ev.(loop.Event); ok {
+				n.lp.Post(le)
+			}
 		},
 	})
 	if n.insts, err = n.host.Load(ctx, load); err != nil {
@@ -280,17 +285,16 @@ func (n *Node) assemble() {
 			fin.Record(l2, from)
 		}})
 	fin = finality.New(finality.Config{Heads: n.heads, L1: n.l1(), Labels: n.view, Engine: eng, Log: n.log.Named("finality")})
-	sync := &syncStart{cfg: n.opts.Rollup, l1: n.l1, engine: n.engine, heads: n.heads, log: n.log.Named("sync"),
-		onReorg: func(l1Number uint64) {
-			if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
-				n.log.Warn("safe head index not truncated", "err", err)
-			}
-		}}
 	if !n.following() {
-		n.derive = &derivation{
-			cfg: n.opts.Rollup, deriver: n.deriver, l1: n.l1, eng: eng, heads: n.heads, view: n.view, sync: sync,
-			lp: n.lp, log: n.log.Named("derivation"), metrics: n.metrics, confs: cfg.Verifier.L1Confs, needReset: true,
-		}
+		n.derive = derive.New(derive.Config{
+			Rollup: n.opts.Rollup, Deriver: n.deriver(), L1: n.l1(), L2: n.engine(), Engine: eng, Heads: n.heads,
+			Labels: n.view, Loop: n.lp, Log: n.log.Named("derivation"), Metrics: n.metrics, Confs: cfg.Verifier.L1Confs,
+			OnReorg: func(l1Number uint64) {
+				if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
+					n.log.Warn("safe head index not truncated", "err", err)
+				}
+			},
+		})
 	} else {
 		n.follow = follow.NewFollower(n.heads, followEngine{eng}, n.log.Named("follow"), func(l2 eth.L2BlockRef, from eth.L1BlockRef) {
 			if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
@@ -443,7 +447,7 @@ func (n *Node) syncStatus() *SyncStatus {
 		st.HeadL1, st.SafeL1, st.FinalizedL1 = n.view.Head(), n.view.Safe(), n.view.Finalized()
 		st.CurrentL1Finalized = n.view.Finalized()
 		if n.derive != nil {
-			st.CurrentL1 = n.derive.origin
+			st.CurrentL1 = n.derive.Origin()
 		} else {
 			st.CurrentL1 = n.follow.CurrentL1()
 		}

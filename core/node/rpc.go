@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/derive"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/sdk"
@@ -131,7 +132,7 @@ func (a *opalAPI) PluginStatus(context.Context) ([]pluginhost.Status, error) {
 type adminAPI struct {
 	run       func(ctx context.Context, name string, fn func(context.Context) error) error
 	seq       *sequencer
-	derive    *derivation
+	derive    *derive.Derivation
 	postInput func(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error
 }
 
@@ -140,7 +141,7 @@ func (a *adminAPI) ResetDerivationPipeline(ctx context.Context) error {
 		return errors.New("derivation is off: the node follows another node's safe head (l2.follow.source)")
 	}
 	return a.run(ctx, "resetDerivationPipeline", func(context.Context) error {
-		a.derive.needReset = true
+		a.derive.RequestReset()
 		return nil
 	})
 }

@@ -1,4 +1,9 @@
-package node
+// Package derive is the derivation driver: it feeds the deriver plugin L1
+// blocks at the configured confirmation depth, hands what it derives to
+// engine control, and resets derivation (sync start) after an L1 reorg, a
+// plugin restart or an admin request. Through engine control it is what
+// moves the safe head; sync start moves every head back on a reset.
+package derive
 
 import (
 	"context"
@@ -26,17 +31,80 @@ import (
 // (gossip, sequencing, RPC) are never starved while derivation catches up.
 const stepsPerDispatch = 64
 
-// derivation feeds the deriver L1 blocks and hands what it derives to the
-// engine controller.
-type derivation struct {
+// Deriver is the deriver plugin as the driver uses it.
+type Deriver interface {
+	Reset(ctx context.Context, req sdkderiver.ResetRequest) error
+	AddL1Block(ctx context.Context, block *eth.L1BlockData) error
+	Step(ctx context.Context, parent eth.L2BlockRef) (sdkderiver.StepResult, error)
+	PayloadInvalid(ctx context.Context, attrs *sdkderiver.DerivedAttributes) error
+}
+
+// L1 is the L1 source as derivation reads it.
+type L1 interface {
+	BlockRefByNumber(ctx context.Context, number uint64) (eth.L1BlockRef, error)
+	BlockRefByHash(ctx context.Context, hash common.Hash) (eth.L1BlockRef, error)
+	BlockData(ctx context.Context, req l1source.BlockDataRequest) (*eth.L1BlockData, error)
+}
+
+// L2 reads the engine's chain (sync start walks it back).
+type L2 interface {
+	L2BlockRefByNumber(ctx context.Context, number uint64) (eth.L2BlockRef, error)
+	L2BlockRefByHash(ctx context.Context, hash common.Hash) (eth.L2BlockRef, error)
+	SystemConfigByL2Hash(ctx context.Context, hash common.Hash) (eth.SystemConfig, error)
+}
+
+// Engine is engine control: it applies derived attributes.
+type Engine interface {
+	ProcessDerived(ctx context.Context, da *sdkderiver.DerivedAttributes) error
+	Forkchoice(ctx context.Context) error
+}
+
+// Heads is derivation's access to the heads: it reads them and resets them
+// all at once (sync start).
+type Heads interface {
+	Get() heads.Heads
+	Reset(h heads.Heads, reason string) error
+}
+
+// Labels is the L1 view's head.
+type Labels interface {
+	Head() eth.L1BlockRef
+}
+
+// Scheduler asks the loop for another step.
+type Scheduler interface {
+	RequestStep()
+}
+
+// Config of the driver.
+type Config struct {
+	Rollup  *rollup.Config
+	Deriver Deriver
+	L1      L1
+	L2      L2
+	Engine  Engine
+	Heads   Heads
+	Labels  Labels
+	Loop    Scheduler
+	Log     hclog.Logger
+	Metrics *metrics.Metrics
+	// Confs is the L1 confirmation depth before a block is read.
+	Confs uint64
+	// OnReorg is told the L1 number below which derived data is still good
+	// after an L1 reorg moved the safe head back (the safe-head index).
+	OnReorg func(l1Number uint64)
+}
+
+// Derivation is the driver. It runs on the loop goroutine.
+type Derivation struct {
 	cfg     *rollup.Config
-	deriver func() sdkderiver.Deriver
-	l1      func() l1source.Source
-	eng     *enginectl.Controller
-	heads   *heads.State
-	view    *l1view.View
+	deriver Deriver
+	l1      L1
+	eng     Engine
+	heads   Heads
+	view    Labels
 	sync    *syncStart
-	lp      *loop.Loop
+	lp      Scheduler
 	log     hclog.Logger
 	metrics *metrics.Metrics
 	confs   uint64
@@ -50,12 +118,37 @@ type derivation struct {
 	retryDelay time.Duration
 }
 
-func (d *derivation) OnEvent(ctx context.Context, ev loop.Event) {
+// New returns a driver that resets derivation on its first step.
+func New(c Config) *Derivation {
+	if c.Log == nil {
+		c.Log = hclog.NewNullLogger()
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.New()
+	}
+	return &Derivation{
+		cfg: c.Rollup, deriver: c.Deriver, l1: c.L1, eng: c.Engine, heads: c.Heads, view: c.Labels, lp: c.Loop,
+		log: c.Log, metrics: c.Metrics, confs: c.Confs, needReset: true,
+		sync: &syncStart{cfg: c.Rollup, l1: c.L1, l2: c.L2, heads: c.Heads, log: c.Log, onReorg: c.OnReorg},
+	}
+}
+
+// Origin is how far the deriver has read L1 (sync status's current_l1).
+func (d *Derivation) Origin() eth.L1BlockRef { return d.origin }
+
+// RequestReset makes the next step reset derivation (admin).
+func (d *Derivation) RequestReset() {
+	d.needReset = true
+	d.lp.RequestStep()
+}
+
+// OnEvent implements loop.Handler.
+func (d *Derivation) OnEvent(ctx context.Context, ev loop.Event) {
 	switch e := ev.(type) {
 	case loop.Step:
 		d.step(ctx)
-	case PluginChanged:
-		if r, ok := e.Event.(pluginhost.Restarted); ok && (r.Kind == sdk.Deriver || r.Kind == sdk.Engine) {
+	case pluginhost.Restarted:
+		if r := e; r.Kind == sdk.Deriver || r.Kind == sdk.Engine {
 			d.log.Info("plugin restarted, resetting derivation", "kind", r.Kind)
 			d.needReset = true
 			d.lp.RequestStep()
@@ -69,7 +162,7 @@ func (d *derivation) OnEvent(ctx context.Context, ev loop.Event) {
 }
 
 // retryLater schedules a step after a growing delay (temporary errors).
-func (d *derivation) retryLater(err error) {
+func (d *Derivation) retryLater(err error) {
 	if d.retryDelay == 0 {
 		d.retryDelay = 100 * time.Millisecond
 	} else if d.retryDelay < 5*time.Second {
@@ -80,7 +173,7 @@ func (d *derivation) retryLater(err error) {
 	time.AfterFunc(d.retryDelay, d.lp.RequestStep)
 }
 
-func (d *derivation) step(ctx context.Context) {
+func (d *Derivation) step(ctx context.Context) {
 	if d.halted != nil || time.Now().Before(d.retryAt) {
 		return
 	}
@@ -92,7 +185,7 @@ func (d *derivation) step(ctx context.Context) {
 	}
 	for i := 0; i < stepsPerDispatch; i++ {
 		parent := d.heads.Get().PendingSafe
-		res, err := d.deriver().Step(ctx, parent)
+		res, err := d.deriver.Step(ctx, parent)
 		if err != nil {
 			d.handleErr(ctx, "step", err)
 			return
@@ -104,7 +197,7 @@ func (d *derivation) step(ctx context.Context) {
 			err := d.eng.ProcessDerived(ctx, res.Attributes)
 			if errors.Is(err, enginectl.ErrPayloadInvalid) {
 				d.log.Warn("engine rejected derived attributes; telling the deriver", "parent", parent, "err", err)
-				if err := d.deriver().PayloadInvalid(ctx, res.Attributes); err != nil {
+				if err := d.deriver.PayloadInvalid(ctx, res.Attributes); err != nil {
 					d.handleErr(ctx, "payload invalid", err)
 					return
 				}
@@ -132,7 +225,7 @@ func (d *derivation) step(ctx context.Context) {
 }
 
 // handleErr sorts derivation errors: reset, retry later, or halt.
-func (d *derivation) handleErr(ctx context.Context, what string, err error) {
+func (d *Derivation) handleErr(ctx context.Context, what string, err error) {
 	switch {
 	case ctx.Err() != nil:
 	case errors.Is(err, eth.ErrReset):
@@ -150,12 +243,12 @@ func (d *derivation) handleErr(ctx context.Context, what string, err error) {
 
 // feed gives the deriver the next L1 block, if L1 has it at the required
 // confirmation depth. It returns false when there is nothing to feed yet.
-func (d *derivation) feed(ctx context.Context) (bool, error) {
+func (d *Derivation) feed(ctx context.Context) (bool, error) {
 	head := d.view.Head()
 	if head.Number < d.confs || d.next > head.Number-d.confs {
 		return false, nil
 	}
-	data, err := d.l1().BlockData(ctx, l1source.BlockDataRequest{
+	data, err := d.l1.BlockData(ctx, l1source.BlockDataRequest{
 		Number:       d.next,
 		BatchInbox:   d.cfg.BatchInboxAddress,
 		LogAddresses: []common.Address{d.cfg.DepositContractAddress, d.cfg.L1SystemConfigAddress},
@@ -171,7 +264,7 @@ func (d *derivation) feed(ctx context.Context) (bool, error) {
 	if ref.ParentHash != d.lastFed.Hash {
 		return false, fmt.Errorf("L1 block %s does not build on %s: %w", ref, d.lastFed, eth.ErrReset)
 	}
-	if err := d.deriver().AddL1Block(ctx, data); err != nil {
+	if err := d.deriver.AddL1Block(ctx, data); err != nil {
 		return false, err
 	}
 	d.lastFed = ref
@@ -181,7 +274,7 @@ func (d *derivation) feed(ctx context.Context) (bool, error) {
 }
 
 // reset positions the deriver from the current safe head (sync-start).
-func (d *derivation) reset(ctx context.Context) error {
+func (d *Derivation) reset(ctx context.Context) error {
 	start, err := d.sync.find(ctx)
 	if err != nil {
 		return err
@@ -189,7 +282,7 @@ func (d *derivation) reset(ctx context.Context) error {
 	if err := d.heads.Reset(start.heads, "derivation reset"); err != nil {
 		return err
 	}
-	if err := d.deriver().Reset(ctx, start.req); err != nil {
+	if err := d.deriver.Reset(ctx, start.req); err != nil {
 		return fmt.Errorf("deriver reset: %w", err)
 	}
 	d.next = start.req.L1Start.Number

@@ -1,16 +1,15 @@
-package node
+package derive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/heads"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
-	"github.com/opalnode/opal/sdk/engine"
 	"github.com/opalnode/opal/sdk/eth"
-	"github.com/opalnode/opal/sdk/l1source"
 	"github.com/opalnode/opal/sdk/rollup"
 )
 
@@ -19,11 +18,11 @@ import (
 // block a channel timeout before the safe head's origin, so that channels
 // opened before it are read again.
 type syncStart struct {
-	cfg    *rollup.Config
-	l1     func() l1source.Source
-	engine func() engine.Engine
-	heads  *heads.State
-	log    hclog.Logger
+	cfg   *rollup.Config
+	l1    L1
+	l2    L2
+	heads Heads
+	log   hclog.Logger
 	// onReorg is told the L1 number below which derived data is still good.
 	onReorg func(l1Number uint64)
 }
@@ -35,9 +34,9 @@ type startPoint struct {
 
 // canonical reports whether an L2 block's L1 origin is on canonical L1.
 func (s *syncStart) canonical(ctx context.Context, ref eth.L2BlockRef) (bool, error) {
-	l1, err := s.l1().BlockRefByNumber(ctx, ref.L1Origin.Number)
+	l1, err := s.l1.BlockRefByNumber(ctx, ref.L1Origin.Number)
 	if err != nil {
-		if isNotFound(err) {
+		if errors.Is(err, eth.ErrNotFound) {
 			return false, nil // ahead of (or reorged out of) L1
 		}
 		return false, err
@@ -66,7 +65,7 @@ func (s *syncStart) walkBack(ctx context.Context, ref eth.L2BlockRef, floor eth.
 		if steps > limit {
 			return eth.L2BlockRef{}, fmt.Errorf("reorg deeper than %d L2 blocks at %s: %w", limit, ref, eth.ErrCritical)
 		}
-		ref, err = s.engine().L2BlockRefByHash(ctx, ref.ParentHash)
+		ref, err = s.l2.L2BlockRefByHash(ctx, ref.ParentHash)
 		if err != nil {
 			return eth.L2BlockRef{}, fmt.Errorf("walk back to %s: %w", ref.ParentHash, err)
 		}
@@ -92,7 +91,7 @@ func (s *syncStart) find(ctx context.Context) (startPoint, error) {
 	// The L2 block whose origin is a channel timeout before the safe head's:
 	// derivation re-reads L1 from its origin, with its system config.
 	originTime := uint64(0)
-	if o, err := s.l1().BlockRefByNumber(ctx, safe.L1Origin.Number); err == nil {
+	if o, err := s.l1.BlockRefByNumber(ctx, safe.L1Origin.Number); err == nil {
 		originTime = o.Time
 	}
 	back := s.cfg.ChannelTimeoutAt(originTime)
@@ -104,7 +103,7 @@ func (s *syncStart) find(ctx context.Context) (startPoint, error) {
 	if err != nil {
 		return startPoint{}, err
 	}
-	l1Start, err := s.l1().BlockRefByHash(ctx, base.L1Origin.Hash)
+	l1Start, err := s.l1.BlockRefByHash(ctx, base.L1Origin.Hash)
 	if err != nil {
 		return startPoint{}, fmt.Errorf("L1 start block %s: %w", base.L1Origin, err)
 	}
@@ -132,7 +131,7 @@ func (s *syncStart) systemConfig(ctx context.Context, ref eth.L2BlockRef) (eth.S
 	if ref.Hash == s.cfg.Genesis.L2.Hash {
 		return s.cfg.Genesis.SystemConfig, nil
 	}
-	c, err := s.engine().SystemConfigByL2Hash(ctx, ref.Hash)
+	c, err := s.l2.SystemConfigByL2Hash(ctx, ref.Hash)
 	if err != nil {
 		return eth.SystemConfig{}, fmt.Errorf("system config at %s: %w", ref, err)
 	}
@@ -147,13 +146,13 @@ func (s *syncStart) lastWithOriginAtMost(ctx context.Context, safe eth.L2BlockRe
 		return safe, nil
 	}
 	lo, hi := s.cfg.Genesis.L2.Number, safe.Number // invariant: origin(lo) <= target < origin(hi)
-	best, err := s.engine().L2BlockRefByNumber(ctx, lo)
+	best, err := s.l2.L2BlockRefByNumber(ctx, lo)
 	if err != nil {
 		return eth.L2BlockRef{}, fmt.Errorf("L2 genesis: %w", err)
 	}
 	for lo+1 < hi {
 		mid := lo + (hi-lo)/2
-		ref, err := s.engine().L2BlockRefByNumber(ctx, mid)
+		ref, err := s.l2.L2BlockRefByNumber(ctx, mid)
 		if err != nil {
 			return eth.L2BlockRef{}, fmt.Errorf("L2 block %d: %w", mid, err)
 		}

@@ -1,0 +1,153 @@
+package derive
+
+import (
+	"context"
+	"testing"
+
+	"github.com/opalnode/opal/core/enginectl"
+	"github.com/opalnode/opal/core/heads"
+	"github.com/opalnode/opal/core/l1view"
+	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/metrics"
+	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/sdk"
+	"github.com/opalnode/opal/sdk/base"
+	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/sdktest"
+)
+
+// steps counts step requests: the test is the loop.
+type steps struct{ n int }
+
+func (s *steps) RequestStep() { s.n++ }
+
+type rig struct {
+	d     *Derivation
+	heads *heads.State
+	view  *l1view.View
+	src   *sdktest.FakeL1Source
+	eng   *sdktest.FakeEngine
+	m     *metrics.Metrics
+	loop  *steps
+	reorg []uint64
+}
+
+// newRig wires the driver to the sdk's fakes (an L1 chain, a deriver that
+// derives one L2 block per L1 block, an in-memory engine) and a real engine
+// controller and head state.
+func newRig(t *testing.T, chain *sdktest.L1Chain) *rig {
+	t.Helper()
+	rc := sdktest.TestRollupConfig(eth.HeaderRef(chain.Blocks[0].Header()))
+	genesis := eth.L2BlockRef{Hash: rc.Genesis.L2.Hash, Number: 0, Time: rc.Genesis.L2Time, L1Origin: rc.Genesis.L1}
+	st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := sdktest.NewFakeEngine(genesis)
+	eng.Origin = sdktest.FakeOrigin
+	src := sdktest.NewFakeL1Source(chain)
+	r := &rig{heads: st, view: l1view.New(nil), src: src, eng: eng, m: metrics.New(), loop: &steps{}}
+	ctl := enginectl.New(enginectl.Config{Rollup: rc, Engine: eng, Heads: st, Metrics: r.m})
+	der := &sdktest.FakeDeriver{}
+	if err := der.Configure(context.Background(), base.ConfigureRequest{Rollup: rc}); err != nil {
+		t.Fatal(err)
+	}
+	r.d = New(Config{Rollup: rc, Deriver: der, L1: src, L2: eng, Engine: ctl, Heads: st, Labels: r.view,
+		Loop: r.loop, Metrics: r.m, OnReorg: func(n uint64) { r.reorg = append(r.reorg, n) }})
+	return r
+}
+
+// head tells the driver (and its view) the L1 head moved.
+func (r *rig) head(ctx context.Context, ref eth.L1BlockRef) {
+	ev := l1view.HeadChanged{Label: eth.Unsafe, Ref: ref}
+	r.view.OnEvent(ctx, ev)
+	r.d.OnEvent(ctx, ev)
+}
+
+// run dispatches steps while the driver asks for them.
+func (r *rig) run(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		before := r.loop.n
+		r.d.OnEvent(ctx, loop.Step{})
+		if r.loop.n == before {
+			return
+		}
+	}
+	t.Fatal("derivation kept asking for steps")
+}
+
+// The driver derives the chain up to the L1 head, one step dispatch at a
+// time, and an L1 reorg below what it fed resets it: the safe head walks
+// back to a block whose origin is still canonical and the fork is derived.
+func TestDeriveAndReorg(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := sdktest.NewL1Chain(10)
+	r := newRig(t, chain)
+	r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+	r.run(t, ctx)
+	if got := r.heads.Get().Safe.Number; got != 10 {
+		t.Fatalf("safe head %d, want 10", got)
+	}
+	if r.d.Origin().Number != 10 {
+		t.Fatalf("origin %v", r.d.Origin())
+	}
+	before := r.heads.Get().Safe
+
+	fork := chain.Fork(8, 12, 7)
+	r.src.SetChain(fork)
+	r.head(ctx, eth.HeaderRef(fork.Head().Header()))
+	r.run(t, ctx)
+	after := r.heads.Get().Safe
+	if after.Number != 12 || after.L1Origin.Hash != fork.Blocks[12].Hash() {
+		t.Fatalf("safe head %v, want 12 on the fork", after)
+	}
+	if got, _ := r.eng.L2BlockRefByNumber(ctx, 7); got.L1Origin.Hash != chain.Blocks[7].Hash() {
+		t.Fatalf("L2 block 7 origin %v, want the shared L1 block 7", got.L1Origin)
+	}
+	if got, _ := r.eng.L2BlockRefByNumber(ctx, 10); got.Hash == before.Hash {
+		t.Fatal("L2 block 10 was not re-derived on the fork")
+	}
+	if metrics.CounterValue(r.m.Resets) == 0 || len(r.reorg) == 0 {
+		t.Fatalf("resets %v, reorg notices %v", metrics.CounterValue(r.m.Resets), r.reorg)
+	}
+}
+
+// A restarted deriver or engine is reset to the safe head; other kinds are
+// not; an admin request resets too.
+func TestResetOnRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := sdktest.NewL1Chain(4)
+	r := newRig(t, chain)
+	r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+	r.run(t, ctx)
+	resets := metrics.CounterValue(r.m.Resets)
+	for _, tc := range []struct {
+		kind  sdk.Kind
+		reset bool
+	}{{sdk.OriginSelector, false}, {sdk.Deriver, true}, {sdk.Engine, true}} {
+		r.d.OnEvent(ctx, pluginhost.Restarted{Kind: tc.kind})
+		if r.d.needReset != tc.reset {
+			t.Fatalf("%s restarted: needReset %v", tc.kind, r.d.needReset)
+		}
+		r.run(t, ctx)
+		if r.heads.Get().Safe.Number != 4 {
+			t.Fatalf("safe head after %s restart: %v", tc.kind, r.heads.Get().Safe)
+		}
+	}
+	r.d.RequestReset()
+	if !r.d.needReset {
+		t.Fatal("admin reset not requested")
+	}
+	r.run(t, ctx)
+	// The L1 head going below what was fed is an L1 reorg: reset.
+	r.head(ctx, eth.HeaderRef(chain.Blocks[2].Header()))
+	if !r.d.needReset {
+		t.Fatal("L1 head below the fed blocks did not reset")
+	}
+	if metrics.CounterValue(r.m.Resets) != resets {
+		t.Fatal("restarts counted as reset errors")
+	}
+}
