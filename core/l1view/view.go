@@ -7,10 +7,12 @@ package l1view
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/backoff"
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/sdk/eth"
@@ -74,20 +76,26 @@ type Loop interface {
 // restarts). Each subscription starts by reading the three labels, since a
 // subscription may only report changes.
 func Watch(ctx context.Context, src Source, out Loop, log hclog.Logger) {
-	d := 200 * time.Millisecond
+	b := backoff.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
 	for ctx.Err() == nil {
 		for _, l := range []eth.BlockLabel{eth.Unsafe, eth.Safe, eth.Finalized} {
 			if ref, err := src.BlockRefByLabel(ctx, l); err == nil {
 				_ = out.Emit(ctx, HeadChanged{Label: l, Ref: ref})
 			}
 		}
+		var delivered atomic.Bool
 		err := src.WatchHeads(ctx, func(u l1source.HeadUpdate) {
+			delivered.Store(true)
 			_ = out.Emit(ctx, HeadChanged{Label: u.Label, Ref: u.Ref})
 			out.RequestStep()
 		})
 		if ctx.Err() != nil {
 			return
 		}
+		if delivered.Load() {
+			b.Reset() // the subscription worked for a while
+		}
+		d := b.Next()
 		if err != nil && !errors.Is(err, context.Canceled) {
 			log.Warn("L1 head subscription ended, resubscribing", "err", err, "in", d)
 		}
@@ -96,6 +104,5 @@ func Watch(ctx context.Context, src Source, out Loop, log hclog.Logger) {
 		case <-ctx.Done():
 			return
 		}
-		d = min(2*d, 5*time.Second)
 	}
 }

@@ -60,7 +60,7 @@ type recorder struct {
 }
 
 func (r *recorder) Emit(_ context.Context, ev loop.Event) error { r.events <- ev; return nil }
-func (r *recorder) RequestStep()                                 { r.mu.Lock(); r.steps++; r.mu.Unlock() }
+func (r *recorder) RequestStep()                                { r.mu.Lock(); r.steps++; r.mu.Unlock() }
 
 // Watch seeds the three labels, forwards updates with a step request, and
 // subscribes again after the stream fails.
