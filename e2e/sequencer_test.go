@@ -14,7 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/opalnode/opal/core/node"
+	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/devnet/chain"
 	"github.com/opalnode/opal/devnet/contracts"
 	"github.com/opalnode/opal/devnet/stack"
@@ -125,7 +125,7 @@ type timingSummary struct {
 	missed                                     int
 }
 
-func summarize(ts []node.BuildTiming) timingSummary {
+func summarize(ts []sequencer.BuildTiming) timingSummary {
 	var own, eng []time.Duration
 	var s timingSummary
 	for _, t := range ts {

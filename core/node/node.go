@@ -33,6 +33,7 @@ import (
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/core/superroot"
 	"github.com/opalnode/opal/core/unsafesync"
 	"github.com/opalnode/opal/sdk"
@@ -76,7 +77,7 @@ type Node struct {
 	view    *l1view.View
 	derive  *derive.Derivation // nil in follow mode
 	follow  *follow.Follower   // follow mode only
-	seq     *sequencer
+	seq     *sequencer.Sequencer
 	rpc     *rpcServer
 	metSrv  *http.Server
 	cancel  context.CancelFunc
@@ -240,7 +241,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	hostSvc.heads = n.heads
 	n.assemble()
 	if n.opts.Config.Sequencer.Enabled {
-		if err := n.seq.init(true, n.opts.Config.Sequencer.Stopped); err != nil {
+		if err := n.seq.Init(true, n.opts.Config.Sequencer.Stopped); err != nil {
 			return err
 		}
 	}
@@ -302,10 +303,6 @@ func (n *Node) assemble() {
 			}
 		})
 	}
-	var gossip func() p2p.Gossip
-	if n.gossip() != nil {
-		gossip = n.gossip
-	}
 	usCfg := unsafesync.Config{Engine: eng, Heads: n.heads, Log: n.log.Named("unsafe"), Metrics: n.metrics}
 	if g := n.gossip(); g != nil {
 		usCfg.Peers = g
@@ -323,11 +320,15 @@ func (n *Node) assemble() {
 	notice.Startup()
 	n.lp.Register(notice)
 	if cfg.Sequencer.Enabled {
-		n.seq = &sequencer{
-			cfg: n.opts.Rollup, eng: eng, heads: n.heads, store: n.store, view: n.view, l1: n.l1, deriver: n.deriver,
-			selector: n.selector, gossip: gossip, lp: n.lp, log: n.log.Named("sequencer"), metrics: n.metrics,
-			maxSafeLag: cfg.Sequencer.MaxSafeLag, recover: cfg.Sequencer.Recover, sealMargin: 50 * time.Millisecond,
+		sc := sequencer.Config{
+			Rollup: n.opts.Rollup, Selector: n.selector(), Attributes: n.deriver(), Builder: eng, L2: n.engine(), L1: n.l1(),
+			Labels: n.view, Heads: n.heads, Flags: n.store, Loop: n.lp, Log: n.log.Named("sequencer"), Metrics: n.metrics,
+			MaxSafeLag: cfg.Sequencer.MaxSafeLag, Recover: cfg.Sequencer.Recover, SealMargin: 50 * time.Millisecond,
 		}
+		if g := n.gossip(); g != nil {
+			sc.Publisher = g
+		}
+		n.seq = sequencer.New(sc)
 		n.lp.Register(n.seq)
 	}
 	n.lp.Register(loop.HandlerFunc(n.onAdmin))
@@ -555,7 +556,7 @@ func (n *Node) EngineBlockHash(ctx context.Context, number uint64) (common.Hash,
 
 // SequencerTimings returns how long each recently sequenced block took,
 // split into opal's own work and the engine's (nil when not sequencing).
-func (n *Node) SequencerTimings() []BuildTiming {
+func (n *Node) SequencerTimings() []sequencer.BuildTiming {
 	if n.seq == nil {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/opalnode/opal/core/derive"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/engine"
 	"github.com/opalnode/opal/sdk/eth"
@@ -131,7 +132,7 @@ func (a *opalAPI) PluginStatus(context.Context) ([]pluginhost.Status, error) {
 // adminAPI serves admin_* (only when enabled). Commands run on the loop.
 type adminAPI struct {
 	run       func(ctx context.Context, name string, fn func(context.Context) error) error
-	seq       *sequencer
+	seq       *sequencer.Sequencer
 	derive    *derive.Derivation
 	postInput func(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error
 }
@@ -150,7 +151,7 @@ func (a *adminAPI) StartSequencer(ctx context.Context, unsafeHead common.Hash) e
 	if a.seq == nil {
 		return errors.New("sequencer not enabled")
 	}
-	return a.run(ctx, "startSequencer", func(ctx context.Context) error { return a.seq.start(ctx, unsafeHead) })
+	return a.run(ctx, "startSequencer", func(ctx context.Context) error { return a.seq.Start(ctx, unsafeHead) })
 }
 
 func (a *adminAPI) StopSequencer(ctx context.Context) (common.Hash, error) {
@@ -160,7 +161,7 @@ func (a *adminAPI) StopSequencer(ctx context.Context) (common.Hash, error) {
 	var last common.Hash
 	err := a.run(ctx, "stopSequencer", func(ctx context.Context) error {
 		var err error
-		last, err = a.seq.stop()
+		last, err = a.seq.Stop()
 		return err
 	})
 	return last, err
@@ -171,7 +172,7 @@ func (a *adminAPI) SequencerActive(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	var active bool
-	err := a.run(ctx, "sequencerActive", func(context.Context) error { active = a.seq.active; return nil })
+	err := a.run(ctx, "sequencerActive", func(context.Context) error { active = a.seq.Active(); return nil })
 	return active, err
 }
 
