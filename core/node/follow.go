@@ -20,7 +20,7 @@ func (n *Node) startFollowing(ctx context.Context) error {
 	p, err := follow.NewPoller(follow.Config{
 		URL: cfg.Source, Timeout: cfg.RPCTimeout,
 		Interval: 2 * time.Duration(n.opts.Rollup.BlockTime) * time.Second,
-	}, followL1{n}, n.lp, func(st follow.Status, err error) {
+	}, n.handles.L1Source, n.lp, func(st follow.Status, err error) {
 		// Say each new kind of failure once, and when it is over.
 		switch {
 		case err != nil && err.Error() != lastErr:
@@ -37,13 +37,6 @@ func (n *Node) startFollowing(ctx context.Context) error {
 	log.Info("follow mode: safe and finalized heads come from the source, local derivation is off", "source", cfg.Source)
 	go p.Run(ctx)
 	return nil
-}
-
-// followL1 checks the source against the current L1 source plugin.
-type followL1 struct{ n *Node }
-
-func (l followL1) BlockRefByNumber(ctx context.Context, number uint64) (eth.L1BlockRef, error) {
-	return l.n.l1().BlockRefByNumber(ctx, number)
 }
 
 // followEngine is engine control as the follower needs it.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opalnode/opal/core/config"
 	"github.com/opalnode/opal/core/pluginhost"
+	"github.com/opalnode/opal/core/rpc"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/sdktest"
@@ -144,7 +145,7 @@ func TestDerivesFinalizesAndReports(t *testing.T) {
 	if head.Number != 10 {
 		t.Fatalf("head_l1 %s", st["head_l1"])
 	}
-	var sh SafeHeadResponse
+	var sh rpc.SafeHeadResponse
 	if err := json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_safeHeadAtL1Block", "0x5"), &sh); err != nil || sh.SafeHead.Number != 5 {
 		t.Fatalf("safeHeadAtL1Block(5): %+v %v", sh, err)
 	}

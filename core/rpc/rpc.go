@@ -1,4 +1,8 @@
-package node
+// Package rpc serves the node's JSON-RPC (HTTP and WebSocket on one port):
+// optimism_* in op-node's shapes, opal_*, and admin_* when enabled. It reads
+// what the loop publishes and sends commands to the loop; it never touches
+// the loop's state itself.
+package rpc
 
 import (
 	"context"
@@ -14,10 +18,8 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/opalnode/opal/core/derive"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/pluginhost"
-	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/engine"
 	"github.com/opalnode/opal/sdk/eth"
@@ -59,35 +61,53 @@ type SafeHeadResponse struct {
 // keccak256(version ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash).
 func OutputRootV0(o engine.OutputV0) eth.Bytes32 { return eth.Bytes32(o.Root()) }
 
-// statusSource gives the RPC what it reports, safely from any goroutine.
-type statusSource interface {
-	syncStatus() *SyncStatus
+// Status gives the RPC the node's sync status, safely from any goroutine
+// (the snapshot the loop published after its last dispatch).
+type Status interface {
+	SyncStatus() *SyncStatus
 }
 
-// optimismAPI serves the optimism_* namespace.
-type optimismAPI struct {
+// Chain reads the node's L2 chain (the engine).
+type Chain interface {
+	L2BlockRefByNumber(ctx context.Context, number uint64) (eth.L2BlockRef, error)
+	OutputV0AtBlock(ctx context.Context, hash common.Hash) (engine.OutputV0, error)
+}
+
+// SafeIndex is the safe-head-by-L1 index.
+type SafeIndex interface {
+	// Flush commits queued index entries before a read.
+	Flush() error
+	SafeHeadAt(l1Number uint64) (heads.SafeHeadEntry, error)
+}
+
+// OptimismAPI serves the optimism_* namespace.
+type OptimismAPI struct {
 	cfg     *rollup.Config
-	status  statusSource
-	engine  func() engine.Engine
-	store   *heads.Store
-	flush   func() error // commits queued index entries before a read
+	status  Status
+	chain   Chain
+	index   SafeIndex
 	version string
 }
 
-func (a *optimismAPI) SyncStatus(context.Context) (*SyncStatus, error) {
-	return a.status.syncStatus(), nil
+// NewOptimismAPI builds the optimism_* service.
+func NewOptimismAPI(cfg *rollup.Config, status Status, chain Chain, index SafeIndex, version string) *OptimismAPI {
+	return &OptimismAPI{cfg: cfg, status: status, chain: chain, index: index, version: version}
 }
 
-func (a *optimismAPI) RollupConfig(context.Context) (*rollup.Config, error) { return a.cfg, nil }
+func (a *OptimismAPI) SyncStatus(context.Context) (*SyncStatus, error) {
+	return a.status.SyncStatus(), nil
+}
 
-func (a *optimismAPI) Version(context.Context) (string, error) { return a.version, nil }
+func (a *OptimismAPI) RollupConfig(context.Context) (*rollup.Config, error) { return a.cfg, nil }
 
-func (a *optimismAPI) OutputAtBlock(ctx context.Context, number hexutil.Uint64) (*OutputResponse, error) {
-	ref, err := a.engine().L2BlockRefByNumber(ctx, uint64(number))
+func (a *OptimismAPI) Version(context.Context) (string, error) { return a.version, nil }
+
+func (a *OptimismAPI) OutputAtBlock(ctx context.Context, number hexutil.Uint64) (*OutputResponse, error) {
+	ref, err := a.chain.L2BlockRefByNumber(ctx, uint64(number))
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", uint64(number), err)
 	}
-	out, err := a.engine().OutputV0AtBlock(ctx, ref.Hash)
+	out, err := a.chain.OutputV0AtBlock(ctx, ref.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("output at block %d: %w", uint64(number), err)
 	}
@@ -96,31 +116,39 @@ func (a *optimismAPI) OutputAtBlock(ctx context.Context, number hexutil.Uint64) 
 		BlockRef:              ref,
 		WithdrawalStorageRoot: out.MessagePasserStorageRoot,
 		StateRoot:             out.StateRoot,
-		Status:                a.status.syncStatus(),
+		Status:                a.status.SyncStatus(),
 	}, nil
 }
 
-func (a *optimismAPI) SafeHeadAtL1Block(_ context.Context, l1Number hexutil.Uint64) (*SafeHeadResponse, error) {
-	if err := a.flush(); err != nil {
+func (a *OptimismAPI) SafeHeadAtL1Block(_ context.Context, l1Number hexutil.Uint64) (*SafeHeadResponse, error) {
+	if err := a.index.Flush(); err != nil {
 		return nil, err
 	}
-	e, err := a.store.SafeHeadAt(uint64(l1Number))
+	e, err := a.index.SafeHeadAt(uint64(l1Number))
 	if err != nil {
 		return nil, err
 	}
 	return &SafeHeadResponse{L1Block: e.L1, SafeHead: e.SafeL2}, nil
 }
 
-// opalAPI serves opal_*: what op-node has no equivalent for.
-type opalAPI struct {
-	host *pluginhost.Host
+// Plugins lists the loaded plugins.
+type Plugins interface {
+	Instances() map[sdk.Kind]*pluginhost.Instance
 }
+
+// OpalAPI serves opal_*: what op-node has no equivalent for.
+type OpalAPI struct {
+	plugins Plugins
+}
+
+// NewOpalAPI builds the opal_* service.
+func NewOpalAPI(p Plugins) *OpalAPI { return &OpalAPI{plugins: p} }
 
 // PluginStatus lists every loaded plugin: kind, implementation, mode,
 // contract version, restarts and last error.
-func (a *opalAPI) PluginStatus(context.Context) ([]pluginhost.Status, error) {
+func (a *OpalAPI) PluginStatus(context.Context) ([]pluginhost.Status, error) {
 	var out []pluginhost.Status
-	insts := a.host.Instances()
+	insts := a.plugins.Instances()
 	for _, k := range sdk.Kinds {
 		if inst, ok := insts[k]; ok {
 			out = append(out, inst.Status())
@@ -129,68 +157,53 @@ func (a *opalAPI) PluginStatus(context.Context) ([]pluginhost.Status, error) {
 	return out, nil
 }
 
-// adminAPI serves admin_* (only when enabled). Commands run on the loop.
-type adminAPI struct {
-	run       func(ctx context.Context, name string, fn func(context.Context) error) error
-	seq       *sequencer.Sequencer
-	derive    *derive.Derivation
-	postInput func(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error
+// Admin runs the admin commands on the node's loop.
+type Admin interface {
+	ResetDerivation(ctx context.Context) error
+	StartSequencer(ctx context.Context, unsafeHead common.Hash) error
+	StopSequencer(ctx context.Context) (common.Hash, error)
+	SequencerActive(ctx context.Context) (bool, error)
+	PostUnsafePayload(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error
 }
 
-func (a *adminAPI) ResetDerivationPipeline(ctx context.Context) error {
-	if a.derive == nil {
-		return errors.New("derivation is off: the node follows another node's safe head (l2.follow.source)")
-	}
-	return a.run(ctx, "resetDerivationPipeline", func(context.Context) error {
-		a.derive.RequestReset()
-		return nil
-	})
+// AdminAPI serves admin_* (only when enabled).
+type AdminAPI struct{ admin Admin }
+
+// NewAdminAPI builds the admin_* service.
+func NewAdminAPI(a Admin) *AdminAPI { return &AdminAPI{admin: a} }
+
+func (a *AdminAPI) ResetDerivationPipeline(ctx context.Context) error {
+	return a.admin.ResetDerivation(ctx)
 }
 
-func (a *adminAPI) StartSequencer(ctx context.Context, unsafeHead common.Hash) error {
-	if a.seq == nil {
-		return errors.New("sequencer not enabled")
-	}
-	return a.run(ctx, "startSequencer", func(ctx context.Context) error { return a.seq.Start(ctx, unsafeHead) })
+func (a *AdminAPI) StartSequencer(ctx context.Context, unsafeHead common.Hash) error {
+	return a.admin.StartSequencer(ctx, unsafeHead)
 }
 
-func (a *adminAPI) StopSequencer(ctx context.Context) (common.Hash, error) {
-	if a.seq == nil {
-		return common.Hash{}, errors.New("sequencer not enabled")
-	}
-	var last common.Hash
-	err := a.run(ctx, "stopSequencer", func(ctx context.Context) error {
-		var err error
-		last, err = a.seq.Stop()
-		return err
-	})
-	return last, err
+func (a *AdminAPI) StopSequencer(ctx context.Context) (common.Hash, error) {
+	return a.admin.StopSequencer(ctx)
 }
 
-func (a *adminAPI) SequencerActive(ctx context.Context) (bool, error) {
-	if a.seq == nil {
-		return false, nil
-	}
-	var active bool
-	err := a.run(ctx, "sequencerActive", func(context.Context) error { active = a.seq.Active(); return nil })
-	return active, err
+func (a *AdminAPI) SequencerActive(ctx context.Context) (bool, error) {
+	return a.admin.SequencerActive(ctx)
 }
 
-func (a *adminAPI) PostUnsafePayload(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error {
+func (a *AdminAPI) PostUnsafePayload(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error {
 	if env == nil || env.ExecutionPayload == nil {
 		return errors.New("empty payload envelope")
 	}
-	return a.postInput(ctx, env)
+	return a.admin.PostUnsafePayload(ctx, env)
 }
 
-// rpcServer is the node's JSON-RPC listener (HTTP and WebSocket on one port).
-type rpcServer struct {
+// Server is the node's JSON-RPC listener (HTTP and WebSocket on one port).
+type Server struct {
 	srv  *rpc.Server
 	http *http.Server
 	ln   net.Listener
 }
 
-func startRPC(addr string, port int, apis []rpc.API, log hclog.Logger) (*rpcServer, error) {
+// Start registers the services and listens on addr:port (0: any port).
+func Start(addr string, port int, apis []rpc.API, log hclog.Logger) (*Server, error) {
 	srv := rpc.NewServer()
 	for _, api := range apis {
 		if err := srv.RegisterName(api.Namespace, api.Service); err != nil {
@@ -216,13 +229,14 @@ func startRPC(addr string, port int, apis []rpc.API, log hclog.Logger) (*rpcServ
 		}
 	}()
 	log.Info("RPC server listening", "addr", "http://"+ln.Addr().String())
-	return &rpcServer{srv: srv, http: hs, ln: ln}, nil
+	return &Server{srv: srv, http: hs, ln: ln}, nil
 }
 
 // Addr returns the listening address.
-func (r *rpcServer) Addr() string { return r.ln.Addr().String() }
+func (r *Server) Addr() string { return r.ln.Addr().String() }
 
-func (r *rpcServer) close() {
+// Close stops serving.
+func (r *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = r.http.Shutdown(ctx)
