@@ -85,8 +85,14 @@ func runCmd(args []string) error {
 	if err := n.Start(ctx); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	log.Info("shutting down")
-	n.Stop()
-	return nil
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		n.Stop()
+		return nil
+	case <-n.Failed():
+		// Stop persists the heads before the process exits non-zero.
+		n.Stop()
+		return n.Err()
+	}
 }
