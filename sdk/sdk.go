@@ -32,7 +32,8 @@ import (
 // fields and calls and are reported, not negotiated.
 const ProtocolMajor = 1
 
-// Kind names a plugin kind. They are the names of the plugin set.
+// Kind names a plugin kind. They are the names of the plugin set; each is
+// declared once in KindTable.
 type Kind string
 
 const (
@@ -42,30 +43,6 @@ const (
 	Engine         Kind = "engine"
 	P2P            Kind = "p2p"
 )
-
-// Kinds lists every kind in load order.
-var Kinds = []Kind{L1Source, Engine, Deriver, OriginSelector, P2P}
-
-// ProtocolVersion returns the contract version ("major.minor") of a kind.
-func (k Kind) ProtocolVersion() string {
-	switch k {
-	case L1Source:
-		return l1source.ProtocolVersion
-	case Deriver:
-		return deriver.ProtocolVersion
-	case OriginSelector:
-		return originselector.ProtocolVersion
-	case Engine:
-		return engine.ProtocolVersion
-	case P2P:
-		return p2p.ProtocolVersion
-	default:
-		return ""
-	}
-}
-
-// Valid reports whether k is a known kind.
-func (k Kind) Valid() bool { return k.ProtocolVersion() != "" }
 
 // Handshake is the go-plugin handshake of opal plugins. The cookie only
 // keeps a plugin binary from being run by hand by mistake; it is not a
@@ -81,7 +58,8 @@ var Handshake = plugin.HandshakeConfig{
 const MaxMessageSize = 128 << 20
 
 // Components are the implementations one plugin binary serves; nil fields
-// are not served. One binary may serve several kinds.
+// are not served. One binary may serve several kinds. Each field is the
+// member of one KindTable entry.
 type Components struct {
 	L1Source       l1source.Source
 	Deriver        deriver.Deriver
@@ -94,33 +72,21 @@ type Components struct {
 // Components it is the set a host dispenses clients from.
 func (c Components) PluginSet() plugin.PluginSet {
 	set := plugin.PluginSet{}
-	if c.L1Source != nil {
-		set[string(L1Source)] = &l1source.Plugin{Impl: c.L1Source}
-	}
-	if c.Deriver != nil {
-		set[string(Deriver)] = &deriver.Plugin{Impl: c.Deriver}
-	}
-	if c.OriginSelector != nil {
-		set[string(OriginSelector)] = &originselector.Plugin{Impl: c.OriginSelector}
-	}
-	if c.Engine != nil {
-		set[string(Engine)] = &engine.Plugin{Impl: c.Engine}
-	}
-	if c.P2P != nil {
-		set[string(P2P)] = &p2p.Plugin{Impl: c.P2P}
+	for _, info := range KindTable {
+		if info.Get(c) != nil {
+			set[string(info.Kind)] = info.Plugin(c)
+		}
 	}
 	return set
 }
 
 // ClientPluginSet is the set a host uses to dispense clients of every kind.
 func ClientPluginSet() plugin.PluginSet {
-	return plugin.PluginSet{
-		string(L1Source):       &l1source.Plugin{},
-		string(Deriver):        &deriver.Plugin{},
-		string(OriginSelector): &originselector.Plugin{},
-		string(Engine):         &engine.Plugin{},
-		string(P2P):            &p2p.Plugin{},
+	set := plugin.PluginSet{}
+	for _, info := range KindTable {
+		set[string(info.Kind)] = info.Plugin(Components{})
 	}
+	return set
 }
 
 // GRPCServer builds the gRPC server plugins are served on.
