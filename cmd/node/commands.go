@@ -39,7 +39,7 @@ func pluginServeCmd(args []string) error {
 	}
 	kind := sdk.Kind(fs.Arg(0))
 	if !kind.Valid() {
-		return usageError{fmt.Sprintf("plugin serve: unknown kind %q", kind)}
+		return usageError{fmt.Sprintf("plugin serve: unknown kind %q (known: %s)", kind, strings.Join(sdk.KindNames(), ", "))}
 	}
 	return builtins().Serve(kind, *name)
 }

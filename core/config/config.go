@@ -203,7 +203,7 @@ func (c *Config) Validate() error {
 	for kind, p := range c.Plugins {
 		key := "plugins." + kind
 		if !sdk.Kind(kind).Valid() {
-			bad(key, "unknown plugin kind %q (known: l1source, deriver, originselector, engine, p2p)", kind)
+			bad(key, "unknown plugin kind %q (known: %s)", kind, strings.Join(sdk.KindNames(), ", "))
 			continue
 		}
 		switch {

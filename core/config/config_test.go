@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/opalnode/opal/sdk"
 )
 
 func writeFile(t *testing.T, body string) string {
@@ -93,7 +95,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		"bad-url":          {file: "[l1]\nrpc = \"ftp://x\"\n", want: []string{"l1.rpc", "scheme"}},
 		"bad-mode":         {file: "[plugins.deriver]\nmode = \"sideways\"\n", want: []string{"plugins.deriver.mode"}},
 		"bad-policy":       {file: "[plugins.engine]\non_failure = \"shrug\"\n", want: []string{"plugins.engine.on_failure"}},
-		"unknown-kind":     {file: "[plugins.teleporter]\nbuiltin = \"x\"\n", want: []string{"plugins.teleporter"}},
+		"unknown-kind":     {file: "[plugins.teleporter]\nbuiltin = \"x\"\n", want: append([]string{"plugins.teleporter"}, sdk.KindNames()...)},
 		"path-without-sum": {file: "[plugins.originselector]\nbuiltin = \"\"\npath = \"/x\"\n", want: []string{"plugins.originselector.sha256"}},
 		"builtin-and-path": {file: "[plugins.originselector]\nbuiltin = \"default\"\npath = \"/x\"\nsha256 = \"00\"\n", want: []string{"plugins.originselector", "either builtin or path"}},
 		"network-and-file": {file: "network = \"op-mainnet\"\n[rollup]\nconfig = \"r.json\"\n", want: []string{"network", "not both"}},
@@ -118,6 +120,36 @@ func TestErrorsNameTheKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every kind of the sdk's table has its plugin section: the per-field
+// defaults, the OPAL_PLUGINS_<KIND>_* variables and a load spec.
+func TestEveryKindHasAPluginSection(t *testing.T) {
+	t.Parallel()
+	var env []string
+	for _, k := range sdk.Kinds {
+		env = append(env, "OPAL_PLUGINS_"+strings.ToUpper(string(k))+"_START_TIMEOUT=3s")
+	}
+	cfg, err := Load("", nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := cfg.Specs(PluginConfigJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != len(sdk.Kinds) {
+		t.Fatalf("%d specs for %d kinds", len(specs), len(sdk.Kinds))
+	}
+	for i, k := range sdk.Kinds {
+		p := cfg.Plugins[string(k)]
+		if p.Builtin != "default" || p.Mode != "inprocess" || p.OnFailure != "restart" || p.StartTimeout.Seconds() != 3 {
+			t.Errorf("plugins.%s: %+v", k, p)
+		}
+		if s := specs[i]; s.Kind != k || s.Key != "plugins."+string(k) {
+			t.Errorf("spec %d: %+v, want kind %s", i, s, k)
+		}
 	}
 }
 

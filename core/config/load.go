@@ -13,6 +13,8 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
+
+	"github.com/opalnode/opal/sdk"
 )
 
 // flagKeys maps op-node-style flag names to config keys. The mapping is
@@ -97,7 +99,7 @@ func envKeys() map[string]string {
 	for _, key := range flagKeys {
 		out[envName(key)] = key
 	}
-	for _, kind := range []string{"l1source", "deriver", "originselector", "engine", "p2p"} {
+	for _, kind := range sdk.KindNames() {
 		for _, f := range []string{"builtin", "path", "sha256", "mode", "on_failure", "start_timeout"} {
 			key := "plugins." + kind + "." + f
 			out[envName(key)] = key
@@ -150,7 +152,7 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	// Plugin defaults are filled in per field after merging, so that a
 	// section that only sets path (an external plugin) does not inherit the
 	// default builtin, and one that only sets mode keeps the default builtin.
-	for _, kind := range []string{"l1source", "deriver", "originselector", "engine", "p2p"} {
+	for _, kind := range sdk.KindNames() {
 		pre := "plugins." + kind + "."
 		if !k.Exists(pre+"builtin") && !k.Exists(pre+"path") {
 			_ = k.Set(pre+"builtin", "default")

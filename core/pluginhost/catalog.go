@@ -76,17 +76,9 @@ func (c *Catalog) Serve(kind sdk.Kind, name string) error {
 
 // only keeps the field of kind, so that a process serves exactly one kind.
 func only(kind sdk.Kind, c sdk.Components) sdk.Components {
-	switch kind {
-	case sdk.L1Source:
-		return sdk.Components{L1Source: c.L1Source}
-	case sdk.Deriver:
-		return sdk.Components{Deriver: c.Deriver}
-	case sdk.OriginSelector:
-		return sdk.Components{OriginSelector: c.OriginSelector}
-	case sdk.Engine:
-		return sdk.Components{Engine: c.Engine}
-	case sdk.P2P:
-		return sdk.Components{P2P: c.P2P}
+	info, ok := sdk.Describe(kind)
+	if !ok {
+		return sdk.Components{}
 	}
-	return sdk.Components{}
+	return info.Only(c)
 }

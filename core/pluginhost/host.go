@@ -229,20 +229,14 @@ func (h *Host) configure(ctx context.Context, inst *Instance) error {
 
 func major(v string) string { return strings.SplitN(v, ".", 2)[0] }
 
+// basePlugin returns the member of c of kind; nil when unset or kind is
+// unknown.
 func basePlugin(kind sdk.Kind, c sdk.Components) base.Plugin {
-	switch kind {
-	case sdk.L1Source:
-		return c.L1Source
-	case sdk.Deriver:
-		return c.Deriver
-	case sdk.OriginSelector:
-		return c.OriginSelector
-	case sdk.Engine:
-		return c.Engine
-	case sdk.P2P:
-		return c.P2P
+	info, ok := sdk.Describe(kind)
+	if !ok {
+		return nil
 	}
-	return nil
+	return info.Get(c)
 }
 
 // start launches the plugin and returns its typed client.

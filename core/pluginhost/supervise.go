@@ -9,30 +9,12 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/opalnode/opal/sdk"
-	"github.com/opalnode/opal/sdk/deriver"
-	"github.com/opalnode/opal/sdk/engine"
-	"github.com/opalnode/opal/sdk/l1source"
-	"github.com/opalnode/opal/sdk/originselector"
-	"github.com/opalnode/opal/sdk/p2p"
 )
 
 // assign asserts a dispensed client to its kind's interface, once.
 func assign(kind sdk.Kind, raw any) (sdk.Components, error) {
 	var c sdk.Components
-	ok := false
-	switch kind {
-	case sdk.L1Source:
-		c.L1Source, ok = raw.(l1source.Source)
-	case sdk.Deriver:
-		c.Deriver, ok = raw.(deriver.Deriver)
-	case sdk.OriginSelector:
-		c.OriginSelector, ok = raw.(originselector.Selector)
-	case sdk.Engine:
-		c.Engine, ok = raw.(engine.Engine)
-	case sdk.P2P:
-		c.P2P, ok = raw.(p2p.Gossip)
-	}
-	if !ok {
+	if info, ok := sdk.Describe(kind); !ok || !info.Set(&c, raw) {
 		return sdk.Components{}, fmt.Errorf("dispensed %T is not a %s plugin", raw, kind)
 	}
 	return c, nil
