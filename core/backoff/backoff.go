@@ -13,7 +13,7 @@ import (
 // Max. The zero value is unusable; set Min and Max.
 type Backoff struct {
 	Min, Max time.Duration
-	// Factor is the growth per failure; 0 means 2.
+	// Factor is the growth per failure; 0 (or anything up to 1) means 2.
 	Factor float64
 
 	cur time.Duration
