@@ -84,6 +84,9 @@ type Host struct {
 	instances map[sdk.Kind]*Instance
 	closed    atomic.Bool
 	wg        sync.WaitGroup
+	// done ends with Close: it cuts short the waits between restarts.
+	done context.Context
+	stop context.CancelFunc
 }
 
 // New returns a Host.
@@ -103,7 +106,8 @@ func New(opts Options) *Host {
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 30 * time.Second
 	}
-	return &Host{opts: opts, instances: map[sdk.Kind]*Instance{}}
+	done, stop := context.WithCancel(context.Background())
+	return &Host{opts: opts, instances: map[sdk.Kind]*Instance{}, done: done, stop: stop}
 }
 
 func selfCommand(kind sdk.Kind, name string) (*exec.Cmd, error) {

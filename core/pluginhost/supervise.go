@@ -8,6 +8,7 @@ import (
 
 	plugin "github.com/hashicorp/go-plugin"
 
+	"github.com/opalnode/opal/core/backoff"
 	"github.com/opalnode/opal/sdk"
 )
 
@@ -70,11 +71,12 @@ func (h *Host) watch(inst *Instance) {
 }
 
 // restart brings a plugin back; false when the host closed meanwhile.
+// The waits between attempts start at MinBackoff and double up to
+// MaxBackoff; Close ends a wait at once.
 func (h *Host) restart(inst *Instance) bool {
-	backoff := h.opts.MinBackoff
+	b := backoff.Backoff{Min: h.opts.MinBackoff, Max: h.opts.MaxBackoff}
 	for attempt := 1; ; attempt++ {
-		time.Sleep(backoff)
-		if h.closed.Load() {
+		if b.Wait(h.done) != nil || h.closed.Load() {
 			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -99,10 +101,6 @@ func (h *Host) restart(inst *Instance) bool {
 		inst.lastErr.Store(&msg)
 		h.opts.Logger.Error("plugin restart failed", "kind", inst.Spec.Kind, "attempt", attempt, "err", err)
 		h.opts.Events(RestartFailed{Kind: inst.Spec.Kind, Name: inst.Spec.Name(), Err: err})
-		backoff *= 2
-		if backoff > h.opts.MaxBackoff {
-			backoff = h.opts.MaxBackoff
-		}
 	}
 }
 
@@ -140,6 +138,7 @@ func (h *Host) Close() {
 	if h.closed.Swap(true) {
 		return
 	}
+	h.stop()
 	h.mu.Lock()
 	insts := h.instances
 	h.mu.Unlock()
