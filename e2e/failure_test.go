@@ -88,8 +88,9 @@ func TestStopPolicyExitsTheNode(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-exited
@@ -108,7 +109,8 @@ func TestStopPolicyExitsTheNode(t *testing.T) {
 	}
 	killed := time.Now()
 	select {
-	case err := <-exited:
+	case <-exited:
+		err := waitErr
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
 			t.Fatalf("opal exited with %v, want a non-zero exit", err)
