@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/backoff"
 	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/l1view"
@@ -109,13 +110,13 @@ type Derivation struct {
 	metrics *metrics.Metrics
 	confs   uint64
 
-	needReset  bool
-	halted     error
-	next       uint64         // number of the next L1 block to feed
-	lastFed    eth.L1BlockRef // the last L1 block fed (its hash is the next one's parent)
-	origin     eth.L1BlockRef // how far the deriver has read
-	retryAt    time.Time
-	retryDelay time.Duration
+	needReset bool
+	halted    error
+	next      uint64         // number of the next L1 block to feed
+	lastFed   eth.L1BlockRef // the last L1 block fed (its hash is the next one's parent)
+	origin    eth.L1BlockRef // how far the deriver has read
+	retryAt   time.Time
+	retry     backoff.Backoff
 }
 
 // New returns a driver that resets derivation on its first step.
@@ -129,7 +130,8 @@ func New(c Config) *Derivation {
 	return &Derivation{
 		cfg: c.Rollup, deriver: c.Deriver, l1: c.L1, eng: c.Engine, heads: c.Heads, view: c.Labels, lp: c.Loop,
 		log: c.Log, metrics: c.Metrics, confs: c.Confs, needReset: true,
-		sync: &syncStart{cfg: c.Rollup, l1: c.L1, l2: c.L2, heads: c.Heads, log: c.Log, onReorg: c.OnReorg},
+		retry: backoff.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second},
+		sync:  &syncStart{cfg: c.Rollup, l1: c.L1, l2: c.L2, heads: c.Heads, log: c.Log, onReorg: c.OnReorg},
 	}
 }
 
@@ -163,14 +165,10 @@ func (d *Derivation) OnEvent(ctx context.Context, ev loop.Event) {
 
 // retryLater schedules a step after a growing delay (temporary errors).
 func (d *Derivation) retryLater(err error) {
-	if d.retryDelay == 0 {
-		d.retryDelay = 100 * time.Millisecond
-	} else if d.retryDelay < 5*time.Second {
-		d.retryDelay *= 2
-	}
-	d.retryAt = time.Now().Add(d.retryDelay)
-	d.log.Warn("derivation paused after a temporary error", "err", err, "retry_in", d.retryDelay)
-	time.AfterFunc(d.retryDelay, d.lp.RequestStep)
+	delay := d.retry.Next()
+	d.retryAt = time.Now().Add(delay)
+	d.log.Warn("derivation paused after a temporary error", "err", err, "retry_in", delay)
+	time.AfterFunc(delay, d.lp.RequestStep)
 }
 
 func (d *Derivation) step(ctx context.Context) {
@@ -215,12 +213,12 @@ func (d *Derivation) step(ctx context.Context) {
 				return
 			}
 			if !fed {
-				d.retryDelay = 0
+				d.retry.Reset()
 				return // idle until the L1 head moves
 			}
 		}
 	}
-	d.retryDelay = 0
+	d.retry.Reset()
 	d.lp.RequestStep() // still behind: keep stepping without a timer
 }
 
