@@ -3,6 +3,7 @@ package pluginhost_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os/exec"
 	"sort"
@@ -13,8 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
+	"google.golang.org/grpc/encoding"
 
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/eth"
@@ -24,8 +24,35 @@ import (
 )
 
 // The bare baseline: a go-plugin gRPC service written by hand, with no opal
-// shims, conversions or error mapping: one method taking bytes.
+// shims, conversions or error mapping: one method taking bytes, carried
+// as they are by rawCodec (the core's tests use no protobuf either).
 const bareMethod = "/opal.bench.Bare/Call"
+
+// rawCodec sends a *[]byte message as its bytes. It is registered in the
+// test binary, which is also the benchmark's plugin process, and chosen by
+// the content subtype of the bare calls.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "opal-bench-raw" }
+
+func (rawCodec) Marshal(v any) ([]byte, error) {
+	b, ok := v.(*[]byte)
+	if !ok {
+		return nil, fmt.Errorf("raw codec: cannot marshal %T", v)
+	}
+	return *b, nil
+}
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	b, ok := v.(*[]byte)
+	if !ok {
+		return fmt.Errorf("raw codec: cannot unmarshal into %T", v)
+	}
+	*b = append((*b)[:0], data...)
+	return nil
+}
+
+func init() { encoding.RegisterCodec(rawCodec{}) }
 
 type barePlugin struct{ plugin.NetRPCUnsupportedPlugin }
 
@@ -34,11 +61,11 @@ func (barePlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 		ServiceName: "opal.bench.Bare",
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{{MethodName: "Call", Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			in := new(wrapperspb.BytesValue)
+			in := new([]byte)
 			if err := dec(in); err != nil {
 				return nil, err
 			}
-			return &emptypb.Empty{}, nil
+			return new([]byte), nil
 		}}},
 	}, struct{}{})
 	return nil
@@ -133,11 +160,14 @@ func BenchmarkBoundary(b *testing.B) {
 	env := &eth.ExecutionPayloadEnvelope{ExecutionPayload: &eth.ExecutionPayload{BlockHash: common.HexToHash("0x77"), Transactions: [][]byte{payload}}}
 	localNet := &sdktest.FakeNetwork{}
 	localGossip := localNet.Join("local")
-	empty := &wrapperspb.BytesValue{}
-	big := &wrapperspb.BytesValue{Value: payload}
+	empty, big := []byte{}, payload
+	bareCall := func(msg []byte) error {
+		var reply []byte
+		return bare.Invoke(ctx, bareMethod, &msg, &reply, grpc.CallContentSubtype(rawCodec{}.Name()))
+	}
 
 	b.Run("unary/bare-go-plugin", func(b *testing.B) {
-		timed(b, func() error { return bare.Invoke(ctx, bareMethod, empty, &emptypb.Empty{}) })
+		timed(b, func() error { return bareCall(empty) })
 	})
 	b.Run("unary/opal-process", func(b *testing.B) {
 		timed(b, func() error { _, err := sel.NextL1Origin(ctx, req); return err })
@@ -146,7 +176,7 @@ func BenchmarkBoundary(b *testing.B) {
 		timed(b, func() error { _, err := local.NextL1Origin(ctx, req); return err })
 	})
 	b.Run("128KiB/bare-go-plugin", func(b *testing.B) {
-		timed(b, func() error { return bare.Invoke(ctx, bareMethod, big, &emptypb.Empty{}) })
+		timed(b, func() error { return bareCall(big) })
 	})
 	b.Run("128KiB/opal-process", func(b *testing.B) {
 		timed(b, func() error { return gossip.Publish(ctx, env) })
