@@ -21,7 +21,7 @@ type fakeClock struct {
 	timers []func()
 }
 
-func (c *fakeClock) Now() time.Time                    { return c.now }
+func (c *fakeClock) Now() time.Time                      { return c.now }
 func (c *fakeClock) AfterFunc(_ time.Duration, f func()) { c.timers = append(c.timers, f) }
 
 // queue is the loop: posted events wait until the test dispatches them.
