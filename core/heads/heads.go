@@ -54,8 +54,19 @@ type Persister interface {
 // Counter counts head changes by head and reason (a metrics hook).
 type Counter func(head, reason string)
 
+// View is read access to the heads: what every reader holds (the RPC, the
+// host service, notices). A snapshot is always consistent.
+type View interface {
+	Get() Heads
+}
+
 // State is the single owner of the heads. Only the core's loop goroutine
-// changes it; readers (RPC) take snapshots.
+// changes it; readers take snapshots through View. The writers are narrow:
+// each component that owns a transition declares, in its own package, the
+// one or two methods it needs (enginectl: Update; unsafesync: SetUnsafe;
+// finality: SetFinalized; derive: Reset; follow: Update), and is handed the
+// State as that interface, so who moves which head is visible in its
+// package's interface.
 type State struct {
 	mu    sync.RWMutex
 	heads Heads
@@ -77,6 +88,8 @@ func New(h Heads, store Persister, log hclog.Logger, count Counter) (*State, err
 	}
 	return &State{heads: h, store: store, log: log, count: count}, nil
 }
+
+var _ View = (*State)(nil)
 
 // Get returns a snapshot.
 func (s *State) Get() Heads {

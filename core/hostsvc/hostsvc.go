@@ -32,15 +32,10 @@ type L2 interface {
 	SystemConfigByL2Hash(ctx context.Context, hash common.Hash) (eth.SystemConfig, error)
 }
 
-// Heads is a read-only view of the heads.
-type Heads interface {
-	Get() heads.Heads
-}
-
 type deps struct {
 	l1    L1
 	l2    L2
-	heads Heads
+	heads heads.View
 }
 
 // Service implements host.Host.
@@ -52,7 +47,7 @@ var _ host.Host = (*Service)(nil)
 
 // Ready makes the service answer from l1, l2 and h. Before it, every call
 // is eth.ErrUnavailable.
-func (s *Service) Ready(l1 L1, l2 L2, h Heads) { s.d.Store(&deps{l1: l1, l2: l2, heads: h}) }
+func (s *Service) Ready(l1 L1, l2 L2, h heads.View) { s.d.Store(&deps{l1: l1, l2: l2, heads: h}) }
 
 func (s *Service) get() (*deps, error) {
 	d := s.d.Load()

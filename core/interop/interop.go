@@ -70,14 +70,11 @@ func (g *Gate) Denied(ctx context.Context, block eth.BlockID, t uint64) (bool, e
 	return denied, nil
 }
 
-// HeadsReader is what the notice reads.
-type HeadsReader interface{ Get() heads.Heads }
-
 // Notice says once, when the node's unsafe head first reaches interop, how
 // this node decides cross-chain validity. It is a loop handler.
 type Notice struct {
 	cfg *rollup.Config
-	h   HeadsReader
+	h   heads.View
 	log hclog.Logger
 	// follow is the follow source, when the node takes its safe head from
 	// one.
@@ -86,7 +83,7 @@ type Notice struct {
 }
 
 // NewNotice builds the notice for a chain.
-func NewNotice(cfg *rollup.Config, h HeadsReader, log hclog.Logger, followSource string) *Notice {
+func NewNotice(cfg *rollup.Config, h heads.View, log hclog.Logger, followSource string) *Notice {
 	return &Notice{cfg: cfg, h: h, log: log, follow: followSource}
 }
 
