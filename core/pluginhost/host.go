@@ -26,36 +26,6 @@ import (
 	"github.com/opalnode/opal/sdk/rollup"
 )
 
-// Event is what the host reports about plugins to the core.
-type Event interface{ pluginEvent() }
-
-// Exited: a plugin process ended. Restarting says whether the host will
-// bring it back (policy restart) or the node must stop (policy stop).
-type Exited struct {
-	Kind       sdk.Kind
-	Name       string
-	Restarting bool
-}
-
-// Restarted: a plugin process is back and configured; its state is fresh,
-// so the core must reset it (a deriver to the current safe head).
-type Restarted struct {
-	Kind     sdk.Kind
-	Name     string
-	Restarts int
-}
-
-// RestartFailed: a restart attempt failed; the host keeps trying.
-type RestartFailed struct {
-	Kind sdk.Kind
-	Name string
-	Err  error
-}
-
-func (Exited) pluginEvent()        {}
-func (Restarted) pluginEvent()     {}
-func (RestartFailed) pluginEvent() {}
-
 // Options configure a Host.
 type Options struct {
 	Catalog *Catalog
@@ -117,47 +87,6 @@ func selfCommand(kind sdk.Kind, name string) (*exec.Cmd, error) {
 	}
 	return exec.Command(exe, "plugin", "serve", string(kind), "--name", name), nil
 }
-
-// Instance is one loaded plugin. Its typed client may change when a process
-// is restarted: read it through the accessors on every use, never keep it.
-type Instance struct {
-	Spec            Spec
-	ProtocolVersion string
-	Info            base.Info
-
-	current  atomic.Pointer[sdk.Components]
-	client   atomic.Pointer[plugin.Client]
-	restarts atomic.Int64
-	lastErr  atomic.Pointer[string]
-	up       atomic.Bool
-}
-
-// Status is a snapshot of an instance for the opal_* RPC and logs.
-type Status struct {
-	Kind            string `json:"kind"`
-	Name            string `json:"name"`
-	Mode            string `json:"mode"`
-	ProtocolVersion string `json:"protocolVersion"`
-	Version         string `json:"version"`
-	Up              bool   `json:"up"`
-	Restarts        int64  `json:"restarts"`
-	LastError       string `json:"lastError,omitempty"`
-}
-
-// Status returns a snapshot.
-func (i *Instance) Status() Status {
-	st := Status{
-		Kind: string(i.Spec.Kind), Name: i.Info.Name, Mode: string(i.Spec.Mode),
-		ProtocolVersion: i.ProtocolVersion, Version: i.Info.Version, Up: i.up.Load(), Restarts: i.restarts.Load(),
-	}
-	if e := i.lastErr.Load(); e != nil {
-		st.LastError = *e
-	}
-	return st
-}
-
-// Components returns the current implementation (only the instance's kind set).
-func (i *Instance) Components() sdk.Components { return *i.current.Load() }
 
 // Load loads and configures every spec, in order. On any failure the
 // plugins loaded so far are stopped and the error names the plugin and its
