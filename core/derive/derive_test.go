@@ -39,7 +39,7 @@ func newRig(t *testing.T, chain *sdktest.L1Chain) *rig {
 	t.Helper()
 	rc := sdktest.TestRollupConfig(eth.HeaderRef(chain.Blocks[0].Header()))
 	genesis := eth.L2BlockRef{Hash: rc.Genesis.L2.Hash, Number: 0, Time: rc.Genesis.L2Time, L1Origin: rc.Genesis.L1}
-	st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+	st, err := heads.New(heads.At(genesis), nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestProcessDerivedConsolidatesOrReorgs(t *testing.T) {
 	genesis := eth.L2BlockRef{Hash: common.HexToHash("0x2222"), Number: 0, Time: 1000}
 	for _, same := range []bool{true, false} {
 		eng := sdktest.NewFakeEngine(genesis)
-		st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+		st, err := heads.New(heads.At(genesis), nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestProcessDerivedDeniedByInteropCheck(t *testing.T) {
 	genesis := eth.L2BlockRef{Hash: common.HexToHash("0x2222"), Number: 0, Time: 1000}
 	for _, lagoon := range []uint64{1000, 5000} {
 		eng := sdktest.NewFakeEngine(genesis)
-		st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+		st, err := heads.New(heads.At(genesis), nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,12 @@ type Heads struct {
 	Finalized   eth.L2BlockRef `json:"finalized"`
 }
 
+// At returns heads that all stand at ref (a chain at genesis, or a node
+// that has just been reset to one block).
+func At(ref eth.L2BlockRef) Heads {
+	return Heads{Unsafe: ref, CrossUnsafe: ref, PendingSafe: ref, LocalSafe: ref, Safe: ref, Finalized: ref}
+}
+
 // ErrInvariant: a change would break the order of the heads.
 var ErrInvariant = errors.New("head invariant violated")
 

@@ -34,7 +34,7 @@ func TestService(t *testing.T) {
 	}
 	chain := sdktest.NewL1Chain(2)
 	genesis := eth.L2BlockRef{Hash: [32]byte{7}, Time: 100}
-	st, err := heads.New(heads.Heads{Unsafe: genesis, CrossUnsafe: genesis, PendingSafe: genesis, LocalSafe: genesis, Safe: genesis, Finalized: genesis}, nil, nil, nil)
+	st, err := heads.New(heads.At(genesis), nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

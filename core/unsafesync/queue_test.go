@@ -64,7 +64,7 @@ func (p *fakePeers) RequestRange(_ context.Context, start, end uint64) error {
 func setup(t *testing.T) (*Queue, *fakeEngine, *fakePeers, *heads.State, *metrics.Metrics) {
 	t.Helper()
 	g := eth.L2BlockRef{Hash: hash(0, 0), Time: 1000}
-	st, err := heads.New(heads.Heads{Unsafe: g, CrossUnsafe: g, PendingSafe: g, LocalSafe: g, Safe: g, Finalized: g}, nil, nil, nil)
+	st, err := heads.New(heads.At(g), nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
