@@ -198,3 +198,40 @@ func TestRestartResumes(t *testing.T) {
 		t.Fatalf("stored heads after stop: %+v %v %v", h, ok, err)
 	}
 }
+
+// optimism_syncStatus is served from the snapshot the loop published, so a
+// loop busy with a long dispatch neither delays it nor empties its L1 fields.
+func TestSyncStatusWhileTheLoopIsBusy(t *testing.T) {
+	chain := sdktest.NewL1Chain(4)
+	n := fakeNode(t, t.TempDir(), chain)
+	waitFor(t, "safe head 4", func() bool { return n.Heads().Safe.Number == 4 })
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	go func() {
+		_ = n.runOnLoop(context.Background(), "busy", func(context.Context) error {
+			close(busy)
+			<-release
+			return nil
+		})
+	}()
+	<-busy
+	defer close(release)
+	var st struct {
+		HeadL1 struct {
+			Number uint64 `json:"number"`
+		} `json:"head_l1"`
+		SafeL2 struct {
+			Number uint64 `json:"number"`
+		} `json:"safe_l2"`
+	}
+	done := make(chan error, 1)
+	go func() { done <- json.Unmarshal(rpcCall(t, n.RPCAddr(), "optimism_syncStatus"), &st) }()
+	select {
+	case err := <-done:
+		if err != nil || st.HeadL1.Number != 4 || st.SafeL2.Number != 4 {
+			t.Fatalf("status while the loop is busy: %+v %v", st, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("optimism_syncStatus waited for the busy loop")
+	}
+}
