@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,5 +245,23 @@ func TestPollerOverRPC(t *testing.T) {
 	}
 	if _, err := bad.Poll(context.Background()); err == nil {
 		t.Fatal("unreachable source answered")
+	}
+}
+
+// The reporter says each new kind of failure once, and the recovery once.
+func TestReporter(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	r := Reporter(hclog.New(&hclog.LoggerOptions{Output: &buf}), "http://127.0.0.1:1")
+	down := errors.New("connection refused")
+	for range 3 {
+		r(Status{}, down)
+	}
+	r(Status{}, ErrNotCanonical)
+	r(status(4, 2, 0, 5), nil)
+	r(status(4, 2, 0, 5), nil)
+	out := buf.String()
+	if strings.Count(out, "connection refused") != 1 || strings.Count(out, "not canonical") != 1 || strings.Count(out, "answers again") != 1 {
+		t.Fatalf("log:\n%s", out)
 	}
 }

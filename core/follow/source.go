@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/loop"
 	"github.com/opalnode/opal/sdk/eth"
@@ -158,4 +159,20 @@ func Check(ctx context.Context, st Status, l1 L1) error {
 		}
 	}
 	return nil
+}
+
+// Reporter logs each new kind of poll failure once, and when the source
+// answers again: a source that is down does not flood the log.
+func Reporter(log hclog.Logger, source string) func(Status, error) {
+	var last string
+	return func(st Status, err error) {
+		switch {
+		case err != nil && err.Error() != last:
+			log.Warn("follow source not taken", "source", source, "err", err)
+			last = err.Error()
+		case err == nil && last != "":
+			log.Info("follow source answers again", "safe", st.Safe.ID(), "finalized", st.Finalized.ID())
+			last = ""
+		}
+	}
 }

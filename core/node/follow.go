@@ -16,21 +16,10 @@ func (n *Node) following() bool { return n.opts.Config.L2.Follow.Source != "" }
 func (n *Node) startFollowing(ctx context.Context) error {
 	cfg := n.opts.Config.L2.Follow
 	log := n.log.Named("follow")
-	var lastErr string
 	p, err := follow.NewPoller(follow.Config{
 		URL: cfg.Source, Timeout: cfg.RPCTimeout,
 		Interval: 2 * time.Duration(n.opts.Rollup.BlockTime) * time.Second,
-	}, n.handles.L1Source, n.lp, func(st follow.Status, err error) {
-		// Say each new kind of failure once, and when it is over.
-		switch {
-		case err != nil && err.Error() != lastErr:
-			log.Warn("follow source not taken", "source", cfg.Source, "err", err)
-			lastErr = err.Error()
-		case err == nil && lastErr != "":
-			log.Info("follow source answers again", "safe", st.Safe.ID(), "finalized", st.Finalized.ID())
-			lastErr = ""
-		}
-	})
+	}, n.handles.L1Source, n.lp, follow.Reporter(log, cfg.Source))
 	if err != nil {
 		return err
 	}

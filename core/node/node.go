@@ -114,7 +114,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.loadPlugins(ctx); err != nil {
 		return err
 	}
-	start, err := n.recoverHeads(ctx)
+	start, err := heads.Recover(ctx, n.handles.Engine, n.store, n.opts.Rollup.Genesis.L2.Number, n.log)
 	if err != nil {
 		return err
 	}
