@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,33 @@ func TestFollowConfig(t *testing.T) {
 	}
 	if _, err := Load("", flags(t, "--l2.follow.source", "ftp://x"), nil); err == nil {
 		t.Fatal("ftp follow source accepted")
+	}
+}
+
+// The node's own settings reach the default plugins through their config
+// tables, without overriding what a table sets itself.
+func TestNodeDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load(writeFile(t, "[plugins.l1source.config]\nrpc = \"http://table:1\"\n"), flags(t, "--l1", "http://flag:2", "--l1.beacon", "http://beacon:3", "--l2.jwt-secret", "/jwt"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := cfg.Specs(PluginConfigJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]any{}
+	for i := range specs {
+		if err := cfg.NodeDefaults(&specs[i]); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(specs[i].Config, &m); err != nil {
+			t.Fatal(err)
+		}
+		got[string(specs[i].Kind)] = m
+	}
+	if got["l1source"]["rpc"] != "http://table:1" || got["l1source"]["beacon"] != "http://beacon:3" || got["engine"]["jwt_secret"] != "/jwt" {
+		t.Fatalf("plugin tables: %v", got)
 	}
 }

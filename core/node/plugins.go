@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -33,7 +32,7 @@ func (n *Node) loadPlugins(ctx context.Context) error {
 				continue
 			}
 		}
-		if err := n.pluginDefaults(&s); err != nil {
+		if err := n.opts.Config.NodeDefaults(&s); err != nil {
 			return err
 		}
 		load = append(load, s)
@@ -76,48 +75,4 @@ func (n *Node) onPluginEvent(ev pluginhost.Event) {
 	if le, ok := ev.(loop.Event); ok && n.lp != nil {
 		n.lp.Post(le)
 	}
-}
-
-// pluginDefaults fills a plugin's config table with the node settings that
-// concern it (flags like --l1 and --l2.jwt-secret), where the table does not
-// set them itself.
-func (n *Node) pluginDefaults(s *pluginhost.Spec) error {
-	c := n.opts.Config
-	defaults := map[string]any{}
-	switch s.Kind {
-	case sdk.L1Source:
-		defaults["rpc"] = c.L1.RPC
-		defaults["trust_rpc"] = c.L1.TrustRPC
-		defaults["rpc_kind"] = c.L1.RPCKind
-		if c.L1.Beacon != "" {
-			defaults["beacon"] = c.L1.Beacon
-		}
-	case sdk.Engine:
-		defaults["url"] = c.L2.Engine
-		if c.L2.JWTSecret != "" {
-			defaults["jwt_secret"] = c.L2.JWTSecret
-		}
-	case sdk.OriginSelector:
-		defaults["l1_confs"] = c.Sequencer.L1Confs
-	}
-	var table map[string]any
-	if len(s.Config) > 0 {
-		if err := json.Unmarshal(s.Config, &table); err != nil {
-			return fmt.Errorf("%s.config: %w", s.Key, err)
-		}
-	}
-	if table == nil {
-		table = map[string]any{}
-	}
-	for k, v := range defaults {
-		if _, set := table[k]; !set {
-			table[k] = v
-		}
-	}
-	raw, err := json.Marshal(table)
-	if err != nil {
-		return err
-	}
-	s.Config = raw
-	return nil
 }
