@@ -2,12 +2,10 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/opalnode/opal/plugins/deriver/batch"
 	"github.com/opalnode/opal/plugins/deriver/channel"
-	"github.com/opalnode/opal/plugins/deriver/postexec"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/rollup"
 )
@@ -83,9 +81,6 @@ func (c *channelReader) NextBatch(ctx context.Context) (batchItem, error) {
 			return batchItem{}, errNotEnoughData
 		}
 		blocks, err := b.Derive(c.cfg.Genesis.L2Time, c.cfg.BlockTime, c.cfg.L2ChainID)
-		if err == nil {
-			err = c.postExecBeforeSDM(blocks)
-		}
 		if err != nil || len(blocks) == 0 {
 			c.log.Warn("dropping span batch", "origin", origin, "err", err)
 			return batchItem{}, errNotEnoughData
@@ -94,22 +89,4 @@ func (c *channelReader) NextBatch(ctx context.Context) (batchItem, error) {
 	default:
 		return batchItem{}, errNotEnoughData
 	}
-}
-
-// postExecBeforeSDM fails a span batch with a post-exec transaction in a
-// block before Lagoon. op-node's DeriveSpanBatch rejects the whole span
-// this way, so a block before the bad one is not derived from it either;
-// the batch checks would only drop the bad block itself.
-func (c *channelReader) postExecBeforeSDM(blocks []batch.SpanElement) error {
-	for _, b := range blocks {
-		if c.cfg.IsSDM(b.Timestamp) {
-			continue
-		}
-		for _, tx := range b.Transactions {
-			if len(tx) > 0 && tx[0] == postexec.TxType {
-				return fmt.Errorf("post-exec transaction in the block at %d, before Lagoon", b.Timestamp)
-			}
-		}
-	}
-	return nil
 }
