@@ -1,10 +1,7 @@
 package upgrade
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
-	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -55,27 +52,11 @@ func mustLoadLagoon() *lagoonData {
 }
 
 func loadLagoon() (*lagoonData, error) {
-	sum := sha256.Sum256(lagoonBundleJSON)
-	if got := hex.EncodeToString(sum[:]); got != LagoonBundleSHA256 {
-		return nil, fmt.Errorf("lagoon_nut_bundle.json sha256 %s, want %s", got, LagoonBundleSHA256)
-	}
-	b, err := ParseBundle(lagoonBundleJSON)
+	b, err := loadBundle("lagoon_nut_bundle.json", lagoonBundleJSON, LagoonBundleSHA256, LagoonLabel)
 	if err != nil {
-		return nil, fmt.Errorf("lagoon bundle: %w", err)
+		return nil, err
 	}
-	txs, err := b.Deposits(LagoonLabel)
-	if err != nil {
-		return nil, fmt.Errorf("lagoon bundle: %w", err)
-	}
-	l := &lagoonData{gas: b.Gas() + lagoonWrapperGas}
-	for i, tx := range txs {
-		raw, err := tx.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("lagoon bundle tx %d: %w", i, err)
-		}
-		l.bundle = append(l.bundle, raw)
-		l.intents = append(l.intents, qualifiedIntent(LagoonLabel, i, b.Transactions[i].Intent))
-	}
+	l := &lagoonData{bundle: b.raws, gas: b.gas + lagoonWrapperGas, intents: b.intents}
 	if l.pre, err = setFeatureInterop().MarshalBinary(); err != nil {
 		return nil, err
 	}

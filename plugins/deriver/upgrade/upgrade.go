@@ -102,30 +102,46 @@ func load() (*loaded, error) {
 			l.byFork[fork] = append(l.byFork[fork], tx.Raw)
 		}
 	}
-	sum := sha256.Sum256(karstBundleJSON)
-	if got := hex.EncodeToString(sum[:]); got != KarstBundleSHA256 {
-		return nil, fmt.Errorf("karst_nut_bundle.json sha256 %s, want %s", got, KarstBundleSHA256)
-	}
-	b, err := ParseBundle(karstBundleJSON)
+	karst, err := loadBundle("karst_nut_bundle.json", karstBundleJSON, KarstBundleSHA256, "Karst")
 	if err != nil {
-		return nil, fmt.Errorf("karst bundle: %w", err)
+		return nil, err
 	}
-	txs, err := b.Deposits("Karst")
+	l.byFork[Karst], l.karstGas, l.karstIntents = karst.raws, karst.gas, karst.intents
+	return l, nil
+}
+
+// pinnedBundle is an embedded NUT bundle turned into deposits.
+type pinnedBundle struct {
+	raws    [][]byte // the deposits, encoded
+	gas     uint64   // the sum of their gas limits
+	intents []string // the qualified intents of their source hashes
+}
+
+// loadBundle checks an embedded bundle against its pinned sha256 and turns
+// it into deposits whose source hashes carry label.
+func loadBundle(name string, file []byte, pin, label string) (*pinnedBundle, error) {
+	sum := sha256.Sum256(file)
+	if got := hex.EncodeToString(sum[:]); got != pin {
+		return nil, fmt.Errorf("%s sha256 %s, want %s", name, got, pin)
+	}
+	b, err := ParseBundle(file)
 	if err != nil {
-		return nil, fmt.Errorf("karst bundle: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	for _, tx := range txs {
+	txs, err := b.Deposits(label)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out := &pinnedBundle{gas: b.Gas()}
+	for i, tx := range txs {
 		raw, err := tx.MarshalBinary()
 		if err != nil {
-			return nil, fmt.Errorf("karst bundle: %w", err)
+			return nil, fmt.Errorf("%s tx %d: %w", name, i, err)
 		}
-		l.byFork[Karst] = append(l.byFork[Karst], raw)
+		out.raws = append(out.raws, raw)
+		out.intents = append(out.intents, qualifiedIntent(label, i, b.Transactions[i].Intent))
 	}
-	l.karstGas = b.Gas()
-	for i, tx := range b.Transactions {
-		l.karstIntents = append(l.karstIntents, qualifiedIntent("Karst", i, tx.Intent))
-	}
-	return l, nil
+	return out, nil
 }
 
 func checkRaw(tx embeddedTx) error {
@@ -193,11 +209,14 @@ func KarstIntents() []string { return append([]string(nil), data.karstIntents...
 // l2Time: KarstUpgradeGas on the Karst activation block, LagoonUpgradeGas on
 // the Lagoon one, else 0.
 func ActivationGas(cfg *rollup.Config, l2Time uint64) uint64 {
+	if cfg == nil {
+		return 0
+	}
 	var gas uint64
-	if cfg != nil && cfg.IsKarstActivationBlock(l2Time) {
+	if cfg.IsKarstActivationBlock(l2Time) {
 		gas += data.karstGas
 	}
-	if cfg != nil && cfg.IsLagoonActivationBlock(l2Time) {
+	if cfg.IsLagoonActivationBlock(l2Time) {
 		gas += lagoon.gas
 	}
 	return gas
@@ -205,15 +224,12 @@ func ActivationGas(cfg *rollup.Config, l2Time uint64) uint64 {
 
 // GasToStrip is the upgrade gas to subtract from the gas limit of the L2
 // block at l2Time when the system config is read back from it (op-node's
-// upgradeGasToStrip): the Karst gas unless keep_karst_upgrade_gas, and the
-// Lagoon gas always.
+// upgradeGasToStrip): the gas ActivationGas added, except Karst's when
+// keep_karst_upgrade_gas is set (Lagoon has no opt-out).
 func GasToStrip(cfg *rollup.Config, l2Time uint64) uint64 {
-	var gas uint64
-	if cfg.IsKarstActivationBlock(l2Time) && !cfg.KeepKarstUpgradeGas {
-		gas += data.karstGas
-	}
-	if cfg.IsLagoonActivationBlock(l2Time) {
-		gas += lagoon.gas
+	gas := ActivationGas(cfg, l2Time)
+	if cfg.KeepKarstUpgradeGas && cfg.IsKarstActivationBlock(l2Time) {
+		gas -= data.karstGas
 	}
 	return gas
 }
