@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,18 +69,8 @@ func (b *syncBuffer) String() string {
 func TestStopPolicyExitsTheNode(t *testing.T) {
 	bin := buildOpal(t)
 	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}})
-	eng, err := s.Chain.NewVerifierEngine("stop-policy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := s.Chain.Endpoints()
-	port := freePort(t)
 	dataDir := t.TempDir()
-	cmd := exec.Command(bin, "run",
-		"--l1", ep.L1WS, "--l1.beacon", ep.L1Beacon,
-		"--l2", eng.EngineEndpoint(), "--l2.jwt-secret", eng.JWTSecretPath(),
-		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
-		"--rpc.port", fmt.Sprint(port), "--data-dir", dataDir, "--log.level", "info")
+	cmd, _, url := opalRun(t, bin, s, "stop-policy", "--data-dir", dataDir, "--log.level", "info")
 	cmd.Env = append(os.Environ(), "OPAL_PLUGINS_DERIVER_MODE=process", "OPAL_PLUGINS_DERIVER_ON_FAILURE=stop")
 	out := &syncBuffer{t: t}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -95,7 +84,6 @@ func TestStopPolicyExitsTheNode(t *testing.T) {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitUntil(t, 60*time.Second, "a derived safe head", func() bool {
 		st, err := syncStatus(url)
 		return err == nil && st["safe_l2"].Number >= 2

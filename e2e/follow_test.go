@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -55,20 +54,9 @@ func relayUnsafe(ctx context.Context, s *stack.Stack, follower *rpc.Client) {
 func TestFollowMode(t *testing.T) {
 	bin := buildOpal(t)
 	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}})
-	eng, err := s.Chain.NewVerifierEngine("follower")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := s.Chain.Endpoints()
-	port := freePort(t)
-	cmd := exec.Command(bin, "run",
-		"--l1", ep.L1WS, "--l1.beacon", ep.L1Beacon,
-		"--l2", eng.EngineEndpoint(), "--l2.jwt-secret", eng.JWTSecretPath(),
-		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
-		"--l2.follow.source", "http://"+s.Sequencer.RPCAddr(),
-		"--rpc.port", fmt.Sprint(port), "--rpc.enable-admin", "--data-dir", t.TempDir(), "--log.level", "info")
+	cmd, eng, url := opalRun(t, bin, s, "follower",
+		"--l2.follow.source", "http://"+s.Sequencer.RPCAddr(), "--rpc.enable-admin", "--data-dir", t.TempDir(), "--log.level", "info")
 	startProcess(t, cmd)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	follower, err := rpc.Dial(url)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +72,7 @@ func TestFollowMode(t *testing.T) {
 		st, err = syncStatus(url)
 		return err == nil && st["safe_l2"].Number >= 6 && st["finalized_l2"].Number > 0
 	})
-	seqL2, err := ethclient.Dial(ep.L2HTTP)
+	seqL2, err := ethclient.Dial(s.Chain.Endpoints().L2HTTP)
 	if err != nil {
 		t.Fatal(err)
 	}

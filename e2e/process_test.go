@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/opalnode/opal/devnet/chain"
+	"github.com/opalnode/opal/devnet/l2"
 	"github.com/opalnode/opal/devnet/stack"
 )
 
@@ -48,6 +49,26 @@ func startProcess(t *testing.T, cmd *exec.Cmd) {
 			_ = cmd.Process.Kill()
 		}
 	})
+}
+
+// opalRun prepares an `opal run` verifier process against the devnet, with
+// an op-geth engine of its own: the L1, beacon, engine and chain flags an
+// operator gives, the RPC on a free loopback port, then extra. It returns
+// the command, the engine and the RPC URL.
+func opalRun(t *testing.T, bin string, s *stack.Stack, name string, extra ...string) (*exec.Cmd, *l2.Engine, string) {
+	t.Helper()
+	eng, err := s.Chain.NewVerifierEngine(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := s.Chain.Endpoints()
+	port := freePort(t)
+	args := append([]string{"run",
+		"--l1", ep.L1WS, "--l1.beacon", ep.L1Beacon,
+		"--l2", eng.EngineEndpoint(), "--l2.jwt-secret", eng.JWTSecretPath(),
+		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
+		"--rpc.port", fmt.Sprint(port)}, extra...)
+	return exec.Command(bin, args...), eng, fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
 func freePort(t *testing.T) int {
@@ -84,21 +105,10 @@ func syncStatus(url string) (map[string]l2Ref, error) {
 func TestVerifierProcessWithProcessPlugins(t *testing.T) {
 	bin := buildOpal(t)
 	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}})
-	eng, err := s.Chain.NewVerifierEngine("process-verifier")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := s.Chain.Endpoints()
-	port := freePort(t)
-	cmd := exec.Command(bin, "run",
-		"--l1", ep.L1WS, "--l1.beacon", ep.L1Beacon,
-		"--l2", eng.EngineEndpoint(), "--l2.jwt-secret", eng.JWTSecretPath(),
-		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
-		"--rpc.port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--log.level", "warn")
+	cmd, eng, url := opalRun(t, bin, s, "process-verifier", "--data-dir", t.TempDir(), "--log.level", "warn")
 	cmd.Env = append(os.Environ(),
 		"OPAL_PLUGINS_L1SOURCE_MODE=process", "OPAL_PLUGINS_DERIVER_MODE=process", "OPAL_PLUGINS_ENGINE_MODE=process")
 	startProcess(t, cmd)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	var safe l2Ref
 	waitUntil(t, 60*time.Second, "process verifier safe head 6", func() bool {
 		st, err := syncStatus(url)
@@ -108,7 +118,7 @@ func TestVerifierProcessWithProcessPlugins(t *testing.T) {
 		safe = st["safe_l2"]
 		return safe.Number >= 6
 	})
-	seqL2, err := ethclient.Dial(ep.L2HTTP)
+	seqL2, err := ethclient.Dial(s.Chain.Endpoints().L2HTTP)
 	if err != nil {
 		t.Fatal(err)
 	}
