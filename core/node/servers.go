@@ -25,8 +25,7 @@ func (n *Node) startServers() error {
 	apis := []gethrpc.API{
 		{Namespace: "optimism", Service: rpc.NewOptimismAPI(n.opts.Rollup, &n.status, n.handles.Engine, safeIndex{n}, n.opts.Version)},
 		{Namespace: "opal", Service: rpc.NewOpalAPI(n.host)},
-		{Namespace: "superroot", Service: superroot.NewAPI(n.opts.Rollup, n.superrootStatus,
-			func() superroot.Chain { return n.handles.Engine }, safeIndex{n})},
+		{Namespace: "superroot", Service: superroot.NewAPI(n.opts.Rollup, n.superrootStatus, n.handles.Engine, safeIndex{n})},
 	}
 	if cfg.RPC.EnableAdmin {
 		apis = append(apis, gethrpc.API{Namespace: "admin", Service: rpc.NewAdminAPI(admin{n})})

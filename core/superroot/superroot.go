@@ -138,12 +138,12 @@ type SafeIndex interface {
 type API struct {
 	cfg    *rollup.Config
 	status func() Status
-	chain  func() Chain
+	chain  Chain
 	index  SafeIndex
 }
 
 // NewAPI builds the API.
-func NewAPI(cfg *rollup.Config, status func() Status, chain func() Chain, index SafeIndex) *API {
+func NewAPI(cfg *rollup.Config, status func() Status, chain Chain, index SafeIndex) *API {
 	return &API{cfg: cfg, status: status, chain: chain, index: index}
 }
 
@@ -165,14 +165,14 @@ func (a *API) AtTimestamp(ctx context.Context, ts hexutil.Uint64) (*Response, er
 	if err != nil || number > st.LocalSafe.Number {
 		return resp, nil
 	}
-	ref, err := a.chain().L2BlockRefByNumber(ctx, number)
+	ref, err := a.chain.L2BlockRefByNumber(ctx, number)
 	if errors.Is(err, eth.ErrNotFound) {
 		return resp, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", number, err)
 	}
-	out, err := a.chain().OutputV0AtBlock(ctx, ref.Hash)
+	out, err := a.chain.OutputV0AtBlock(ctx, ref.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("output at block %d: %w", number, err)
 	}

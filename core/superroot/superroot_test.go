@@ -74,7 +74,7 @@ func TestAtTimestamp(t *testing.T) {
 	cfg.Genesis.L2Time = 1000
 	ref := func(n uint64) eth.L2BlockRef { return eth.L2BlockRef{Number: n, Time: 1000 + 2*n} }
 	st := Status{CurrentL1: eth.L1BlockRef{Hash: common.Hash{9}, Number: 50}, LocalSafe: ref(20), Safe: ref(18), Finalized: ref(10)}
-	api := NewAPI(cfg, func() Status { return st }, func() Chain { return fakeChain{head: 30} }, fakeIndex{12: {Hash: common.Hash{7}, Number: 44}})
+	api := NewAPI(cfg, func() Status { return st }, fakeChain{head: 30}, fakeIndex{12: {Hash: common.Hash{7}, Number: 44}})
 	ctx := context.Background()
 
 	// Block 12 (t=1024) is local-safe: its output and the L1 its safety
@@ -114,7 +114,7 @@ func TestAtTimestamp(t *testing.T) {
 	for _, ts := range []uint64{1042, 900, 1038} {
 		api := api
 		if ts == 1038 {
-			api = NewAPI(cfg, func() Status { return Status{LocalSafe: ref(25)} }, func() Chain { return fakeChain{head: 30} }, fakeIndex{})
+			api = NewAPI(cfg, func() Status { return Status{LocalSafe: ref(25)} }, fakeChain{head: 30}, fakeIndex{})
 		}
 		r, err := api.AtTimestamp(ctx, hexutil.Uint64(ts))
 		if err != nil || r.Data != nil || len(r.OptimisticAtTimestamp) != 0 {
