@@ -3,11 +3,14 @@ package l1source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/ethereum/go-ethereum/common"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/eth"
@@ -35,10 +38,14 @@ func (p *Plugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *
 	return NewClient(conn, broker), nil
 }
 
-// NewClient returns a Source that calls a plugin over conn.
+// NewClient returns a Source that calls a plugin over conn. It always
+// implements StorageReader; against a plugin that does not read storage
+// (or that predates protocol 1.1) StorageAt is ErrStorageUnsupported.
 func NewClient(conn grpc.ClientConnInterface, broker *plugin.GRPCBroker) Source {
 	return &client{c: pb.NewL1SourceClient(conn), broker: broker}
 }
+
+var _ StorageReader = (*client)(nil)
 
 type server struct {
 	impl   Source
@@ -124,6 +131,19 @@ func (s *server) WatchHeads(_ *pb.WatchHeadsRequest, stream pb.L1Source_WatchHea
 	return wire.ToStatus(err)
 }
 
+func (s *server) StorageAt(ctx context.Context, r *pb.StorageAtRequest) (*pb.StorageAtResponse, error) {
+	var d wire.Decoder
+	account, slot, block := d.Address(r.Account, "account"), d.Hash(r.Slot, "slot"), d.Hash(r.BlockHash, "block hash")
+	if err := d.Err(); err != nil {
+		return nil, wire.ToStatus(err)
+	}
+	v, err := StorageAt(ctx, s.impl, account, slot, block)
+	if err != nil {
+		return nil, wire.ToStatus(err)
+	}
+	return &pb.StorageAtResponse{Value: v.Bytes()}, nil
+}
+
 type client struct {
 	c      pb.L1SourceClient
 	broker *plugin.GRPCBroker
@@ -202,3 +222,35 @@ func (c *client) WatchHeads(ctx context.Context, fn func(HeadUpdate)) error {
 		fn(upd)
 	}
 }
+
+func (c *client) StorageAt(ctx context.Context, account common.Address, slot, blockHash common.Hash) (common.Hash, error) {
+	p, err := c.c.StorageAt(ctx, &pb.StorageAtRequest{Account: account.Bytes(), Slot: slot.Bytes(), BlockHash: blockHash.Bytes()})
+	if err != nil {
+		return common.Hash{}, storageError(ctx, err)
+	}
+	var d wire.Decoder
+	v := d.Hash(p.Value, "value")
+	return v, d.Err()
+}
+
+// storageError rebuilds a StorageAt error; every unsupported answer is
+// ErrStorageUnsupported. A plugin built for 1.0 has no such method: gRPC
+// answers UNIMPLEMENTED without the sdk's error details.
+func storageError(ctx context.Context, err error) error {
+	st, _ := status.FromError(err)
+	out := wire.FromStatus(ctx, err)
+	switch {
+	case !errors.Is(out, eth.ErrUnsupported):
+		return out
+	case st.Code() == codes.Unimplemented && len(st.Details()) == 0:
+		return fmt.Errorf("%w; the plugin predates it (%s)", ErrStorageUnsupported, st.Message())
+	}
+	return storageUnsupported{out}
+}
+
+// storageUnsupported is a plugin's own unsupported answer: its message, and
+// ErrStorageUnsupported besides the sentinels it carried.
+type storageUnsupported struct{ err error }
+
+func (e storageUnsupported) Error() string   { return e.err.Error() }
+func (e storageUnsupported) Unwrap() []error { return []error{ErrStorageUnsupported, e.err} }

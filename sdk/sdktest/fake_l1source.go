@@ -15,13 +15,17 @@ import (
 )
 
 // FakeL1Source serves an L1Chain from memory. Safe is the head minus 2,
-// finalized the head minus 4 (clamped at genesis).
+// finalized the head minus 4 (clamped at genesis). It reads storage: the
+// chain's Storage, at every block.
 type FakeL1Source struct {
 	mu    sync.RWMutex
 	chain *L1Chain
 }
 
-var _ l1source.Source = (*FakeL1Source)(nil)
+var (
+	_ l1source.Source        = (*FakeL1Source)(nil)
+	_ l1source.StorageReader = (*FakeL1Source)(nil)
+)
 
 // NewFakeL1Source returns a source serving chain.
 func NewFakeL1Source(chain *L1Chain) *FakeL1Source { return &FakeL1Source{chain: chain} }
@@ -149,6 +153,15 @@ func FilterBlockData(b *types.Block, receipts []*types.Receipt, req l1source.Blo
 		}
 	}
 	return out, nil
+}
+
+// StorageAt returns the chain's Storage value of the slot (zero when it is
+// not listed) at any block of the chain; another block is eth.ErrNotFound.
+func (f *FakeL1Source) StorageAt(_ context.Context, account common.Address, slot, blockHash common.Hash) (common.Hash, error) {
+	if _, _, err := f.byHash(blockHash); err != nil {
+		return common.Hash{}, err
+	}
+	return f.Chain().Storage[account][slot], nil
 }
 
 func (f *FakeL1Source) WatchHeads(ctx context.Context, fn func(l1source.HeadUpdate)) error {

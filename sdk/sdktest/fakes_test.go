@@ -2,6 +2,7 @@ package sdktest_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -9,6 +10,7 @@ import (
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/l1source"
 	"github.com/opalnode/opal/sdk/sdktest"
 )
 
@@ -71,6 +73,21 @@ func TestFakesPassSuites(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A source whose implementation does not read storage (one written
+// against protocol 1.0) answers StorageAt with l1source.ErrStorageUnsupported
+// through the shims, and the suite skips that part for it.
+func TestStorageUnsupportedThroughShims(t *testing.T) {
+	t.Parallel()
+	chain := sdktest.NewL1Chain(4)
+	old := struct{ l1source.Source }{sdktest.NewFakeL1Source(chain)}
+	src := sdktest.L1Source(t, old)
+	_, err := l1source.StorageAt(context.Background(), src, chain.Watched, common.HexToHash("0x01"), chain.Head().Hash())
+	if !errors.Is(err, l1source.ErrStorageUnsupported) || !errors.Is(err, eth.ErrUnsupported) {
+		t.Fatalf("want l1source.ErrStorageUnsupported, got %v", err)
+	}
+	sdktest.RunL1SourceSuite(t, src, chain)
 }
 
 // The host service reaches an out-of-process plugin through the broker.

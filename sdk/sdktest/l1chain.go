@@ -21,6 +21,10 @@ type L1Chain struct {
 	Inbox common.Address
 	// Watched emits one log in every block divisible by 3.
 	Watched common.Address
+	// Storage is contract storage the chain holds at its head: account →
+	// slot → value, for the sources that read storage (StorageReader). The
+	// fake serves it at every block.
+	Storage map[common.Address]map[common.Hash]common.Hash
 
 	base  uint64
 	nonce uint64
@@ -41,6 +45,9 @@ func NewL1ChainAt(n int, base uint64, fork byte) *L1Chain {
 		ChainID: big.NewInt(900),
 		Inbox:   common.HexToAddress("0xff00000000000000000000000000000000000901"),
 		Watched: common.HexToAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"),
+	}
+	c.Storage = map[common.Address]map[common.Hash]common.Hash{
+		c.Watched: {common.HexToHash("0x01"): common.HexToHash("0xfeed")},
 	}
 	signer := types.LatestSignerForChainID(c.ChainID)
 	c.base = base

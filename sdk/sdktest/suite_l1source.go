@@ -13,7 +13,10 @@ import (
 )
 
 // RunL1SourceSuite checks an L1 source against the chain it is expected to
-// serve. The newest block of chain must be the source's head.
+// serve. The newest block of chain must be the source's head. A source
+// that reads storage (l1source.StorageReader, optional) must serve the
+// chain's Storage at the head; one that does not answers
+// l1source.ErrStorageUnsupported, and that part is skipped.
 func RunL1SourceSuite(t *testing.T, src l1source.Source, chain *L1Chain) {
 	t.Helper()
 	ctx := context.Background()
@@ -101,6 +104,36 @@ func RunL1SourceSuite(t *testing.T, src l1source.Source, chain *L1Chain) {
 					}
 				}
 			}
+		}
+	})
+	t.Run("storage", func(t *testing.T) {
+		head := chain.Head().Hash()
+		read := func(account common.Address, slot common.Hash, block common.Hash) (common.Hash, error) {
+			v, err := l1source.StorageAt(ctx, src, account, slot, block)
+			if errors.Is(err, l1source.ErrStorageUnsupported) {
+				t.Skipf("the source does not read storage: %v", err)
+			}
+			return v, err
+		}
+		var some common.Address
+		for account, slots := range chain.Storage {
+			some = account
+			for slot, want := range slots {
+				if got, err := read(account, slot, head); err != nil || got != want {
+					t.Fatalf("account %s slot %s: got %s, %v; want %s", account, slot, got, err, want)
+				}
+			}
+		}
+		unset := common.HexToHash("0x5d5d5d5d")
+		if got, err := read(some, unset, head); err != nil || got != (common.Hash{}) {
+			t.Fatalf("unset slot of %s: got %s, %v; want zero", some, got, err)
+		}
+		nobody := common.HexToAddress("0x00000000000000000000000000000000000dead1")
+		if got, err := read(nobody, unset, head); err != nil || got != (common.Hash{}) {
+			t.Fatalf("slot of an account that does not exist: got %s, %v; want zero", got, err)
+		}
+		if _, err := read(some, unset, common.HexToHash("0xdead")); !errors.Is(err, eth.ErrNotFound) {
+			t.Fatalf("unknown block: want eth.ErrNotFound, got %v", err)
 		}
 	})
 	t.Run("watch-heads", func(t *testing.T) {
