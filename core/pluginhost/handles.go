@@ -79,6 +79,12 @@ func (c caller) Configure(ctx context.Context, req base.ConfigureRequest) error 
 
 type l1Handle struct{ caller }
 
+// The L1 handle always reads storage: it forwards StorageAt when the
+// current implementation is an l1source.StorageReader (an in-process source
+// that has it, or any process client) and is l1source.ErrStorageUnsupported
+// otherwise. A process built for protocol 1.0 answers that way too.
+var _ l1source.StorageReader = l1Handle{}
+
 func (h l1Handle) cur() l1source.Source { return h.inst.Components().L1Source }
 
 func (h l1Handle) BlockRefByNumber(ctx context.Context, n uint64) (r eth.L1BlockRef, err error) {
@@ -99,6 +105,11 @@ func (h l1Handle) BlockRefByLabel(ctx context.Context, l eth.BlockLabel) (r eth.
 func (h l1Handle) BlockData(ctx context.Context, req l1source.BlockDataRequest) (d *eth.L1BlockData, err error) {
 	defer func(t time.Time) { h.done("BlockData", t, err) }(time.Now())
 	return h.cur().BlockData(ctx, req)
+}
+
+func (h l1Handle) StorageAt(ctx context.Context, account common.Address, slot, blockHash common.Hash) (v common.Hash, err error) {
+	defer func(t time.Time) { h.done("StorageAt", t, err) }(time.Now())
+	return l1source.StorageAt(ctx, h.cur(), account, slot, blockHash)
 }
 
 func (h l1Handle) WatchHeads(ctx context.Context, fn func(l1source.HeadUpdate)) error {

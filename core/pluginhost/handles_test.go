@@ -2,16 +2,19 @@ package pluginhost_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/l1source"
 	"github.com/opalnode/opal/sdk/sdktest"
 )
 
@@ -60,7 +63,7 @@ func TestHandles(t *testing.T) {
 			sdktest.RunL1SourceSuite(t, hs.L1Source, testChain())
 			sdktest.RunOriginSelectorSuite(t, hs.OriginSelector)
 			if mode == pluginhost.InProcess {
-				if calls.count("l1source.BlockData") == 0 || calls.count("originselector.NextL1Origin") == 0 {
+				if calls.count("l1source.BlockData") == 0 || calls.count("l1source.StorageAt") == 0 || calls.count("originselector.NextL1Origin") == 0 {
 					t.Fatalf("in-process calls not timed: %v", calls.calls)
 				}
 				return
@@ -74,5 +77,30 @@ func TestHandles(t *testing.T) {
 			})
 			sdktest.RunOriginSelectorSuite(t, hs.OriginSelector)
 		})
+	}
+}
+
+// The L1 handle reads storage through any source that can, and answers
+// l1source.ErrStorageUnsupported for one that cannot, in-process and as a
+// process alike.
+func TestL1HandleStorage(t *testing.T) {
+	chain := testChain()
+	account, slot := chain.Watched, common.HexToHash("0x01")
+	for _, mode := range []pluginhost.Mode{pluginhost.InProcess, pluginhost.Process} {
+		for _, builtin := range []string{"fake", "fake-1.0"} {
+			t.Run(string(mode)+"/"+builtin, func(t *testing.T) {
+				h := newHost(t, nil)
+				if _, err := h.Load(context.Background(), []pluginhost.Spec{spec(sdk.L1Source, builtin, mode)}); err != nil {
+					t.Fatal(err)
+				}
+				v, err := l1source.StorageAt(context.Background(), h.Handles().L1Source, account, slot, chain.Head().Hash())
+				switch {
+				case builtin == "fake" && (err != nil || v != chain.Storage[account][slot]):
+					t.Fatalf("read %s, %v; want %s", v, err, chain.Storage[account][slot])
+				case builtin == "fake-1.0" && !errors.Is(err, l1source.ErrStorageUnsupported):
+					t.Fatalf("want l1source.ErrStorageUnsupported, got %s, %v", v, err)
+				}
+			})
+		}
 	}
 }

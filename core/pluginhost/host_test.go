@@ -24,6 +24,7 @@ import (
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/l1source"
 	"github.com/opalnode/opal/sdk/sdktest"
 )
 
@@ -39,6 +40,10 @@ func testCatalog() *pluginhost.Catalog {
 	c := pluginhost.NewCatalog()
 	c.Register(sdk.L1Source, "fake", func() sdk.Components {
 		return sdk.Components{L1Source: sdktest.NewFakeL1Source(testChain())}
+	})
+	// An L1 source written against protocol 1.0: it does not read storage.
+	c.Register(sdk.L1Source, "fake-1.0", func() sdk.Components {
+		return sdk.Components{L1Source: struct{ l1source.Source }{sdktest.NewFakeL1Source(testChain())}}
 	})
 	c.Register(sdk.Deriver, "fake", func() sdk.Components { return sdk.Components{Deriver: &sdktest.FakeDeriver{}} })
 	c.Register(sdk.OriginSelector, "lazy", func() sdk.Components {
