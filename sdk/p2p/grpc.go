@@ -2,12 +2,16 @@ package p2p
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/ethereum/go-ethereum/common"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/eth"
@@ -98,7 +102,23 @@ func (s *server) Status(ctx context.Context, _ *pb.StatusRequest) (*pb.StatusRes
 	if err != nil {
 		return nil, wire.ToStatus(err)
 	}
-	return &pb.StatusResponse{PeerId: st.PeerID, ConnectedPeers: st.ConnectedPeers, ListenAddrs: st.ListenAddrs}, nil
+	out := &pb.StatusResponse{PeerId: st.PeerID, ConnectedPeers: st.ConnectedPeers, ListenAddrs: st.ListenAddrs}
+	for _, c := range st.Counters {
+		out.Counters = append(out.Counters, &pb.Counter{Name: c.Name, Labels: c.Labels, Value: c.Value})
+	}
+	return out, nil
+}
+
+func (s *server) Admin(ctx context.Context, r *pb.AdminRequest) (*pb.AdminResponse, error) {
+	a, ok := s.impl.(Admin)
+	if !ok {
+		return nil, wire.ToStatus(ErrAdminUnsupported)
+	}
+	res, err := a.Admin(ctx, r.Method, r.Params)
+	if err != nil {
+		return nil, wire.ToStatus(err)
+	}
+	return &pb.AdminResponse{Result: res}, nil
 }
 
 type client struct {
@@ -157,5 +177,28 @@ func (c *client) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, wire.FromStatus(ctx, err)
 	}
-	return Status{PeerID: p.PeerId, ConnectedPeers: p.ConnectedPeers, ListenAddrs: p.ListenAddrs}, nil
+	st := Status{PeerID: p.PeerId, ConnectedPeers: p.ConnectedPeers, ListenAddrs: p.ListenAddrs}
+	for _, c := range p.Counters {
+		st.Counters = append(st.Counters, Counter{Name: c.Name, Labels: c.Labels, Value: c.Value})
+	}
+	return st, nil
+}
+
+// Admin calls the plugin's opp2p API; a 1.0 plugin answers Unimplemented,
+// which is ErrAdminUnsupported here.
+func (c *client) Admin(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	p, err := c.c.Admin(ctx, &pb.AdminRequest{Method: method, Params: params})
+	if err != nil {
+		// A 1.0 plugin has no such method: gRPC answers UNIMPLEMENTED
+		// without the sdk's error details.
+		if st, _ := status.FromError(err); st.Code() == codes.Unimplemented && len(st.Details()) == 0 {
+			return nil, fmt.Errorf("%w; the plugin predates it (%s)", ErrAdminUnsupported, st.Message())
+		}
+		out := wire.FromStatus(ctx, err)
+		if errors.Is(out, eth.ErrUnsupported) && !errors.Is(out, ErrAdminUnsupported) {
+			return nil, fmt.Errorf("%w: %w", ErrAdminUnsupported, out)
+		}
+		return nil, out
+	}
+	return p.Result, nil
 }

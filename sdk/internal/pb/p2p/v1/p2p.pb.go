@@ -1,5 +1,5 @@
 // opal p2p plugin contract.
-// protocol: 1.0
+// protocol: 1.1 (1.1 added Admin and the status counters)
 //
 // Unsafe block gossip: publish what the sequencer built, stream in what
 // peers sent after validation (signature, timestamp, hash, topic version),
@@ -405,8 +405,10 @@ type StatusResponse struct {
 	PeerId         string                 `protobuf:"bytes,1,opt,name=peer_id,json=peerId,proto3" json:"peer_id,omitempty"`
 	ConnectedPeers uint32                 `protobuf:"varint,2,opt,name=connected_peers,json=connectedPeers,proto3" json:"connected_peers,omitempty"`
 	ListenAddrs    []string               `protobuf:"bytes,3,rep,name=listen_addrs,json=listenAddrs,proto3" json:"listen_addrs,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// counters are cumulative counts the core exports as metrics.
+	Counters      []*Counter `protobuf:"bytes,4,rep,name=counters,proto3" json:"counters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -460,6 +462,173 @@ func (x *StatusResponse) GetListenAddrs() []string {
 	return nil
 }
 
+func (x *StatusResponse) GetCounters() []*Counter {
+	if x != nil {
+		return x.Counters
+	}
+	return nil
+}
+
+type Counter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is a metric-style name, e.g. "gossip_messages".
+	Name          string            `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Labels        map[string]string `protobuf:"bytes,2,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Value         uint64            `protobuf:"varint,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Counter) Reset() {
+	*x = Counter{}
+	mi := &file_opal_p2p_v1_p2p_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Counter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Counter) ProtoMessage() {}
+
+func (x *Counter) ProtoReflect() protoreflect.Message {
+	mi := &file_opal_p2p_v1_p2p_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Counter.ProtoReflect.Descriptor instead.
+func (*Counter) Descriptor() ([]byte, []int) {
+	return file_opal_p2p_v1_p2p_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Counter) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Counter) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Counter) GetValue() uint64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+type AdminRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// method is the name without the namespace, e.g. "peers".
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// params is the JSON array of the call's parameters.
+	Params        []byte `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminRequest) Reset() {
+	*x = AdminRequest{}
+	mi := &file_opal_p2p_v1_p2p_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminRequest) ProtoMessage() {}
+
+func (x *AdminRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_opal_p2p_v1_p2p_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminRequest.ProtoReflect.Descriptor instead.
+func (*AdminRequest) Descriptor() ([]byte, []int) {
+	return file_opal_p2p_v1_p2p_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AdminRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AdminRequest) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+type AdminResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// result is the JSON result.
+	Result        []byte `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminResponse) Reset() {
+	*x = AdminResponse{}
+	mi := &file_opal_p2p_v1_p2p_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminResponse) ProtoMessage() {}
+
+func (x *AdminResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_opal_p2p_v1_p2p_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminResponse.ProtoReflect.Descriptor instead.
+func (*AdminResponse) Descriptor() ([]byte, []int) {
+	return file_opal_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AdminResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 var File_opal_p2p_v1_p2p_proto protoreflect.FileDescriptor
 
 const file_opal_p2p_v1_p2p_proto_rawDesc = "" +
@@ -479,11 +648,24 @@ const file_opal_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x1bSetUnsafeBlockSignerRequest\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\fR\aaddress\"\x1e\n" +
 	"\x1cSetUnsafeBlockSignerResponse\"\x0f\n" +
-	"\rStatusRequest\"u\n" +
+	"\rStatusRequest\"\xa7\x01\n" +
 	"\x0eStatusResponse\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\tR\x06peerId\x12'\n" +
 	"\x0fconnected_peers\x18\x02 \x01(\rR\x0econnectedPeers\x12!\n" +
-	"\flisten_addrs\x18\x03 \x03(\tR\vlistenAddrs2\xad\x04\n" +
+	"\flisten_addrs\x18\x03 \x03(\tR\vlistenAddrs\x120\n" +
+	"\bcounters\x18\x04 \x03(\v2\x14.opal.p2p.v1.CounterR\bcounters\"\xa8\x01\n" +
+	"\aCounter\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
+	"\x06labels\x18\x02 \x03(\v2 .opal.p2p.v1.Counter.LabelsEntryR\x06labels\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\x04R\x05value\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\">\n" +
+	"\fAdminRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
+	"\x06params\x18\x02 \x01(\fR\x06params\"'\n" +
+	"\rAdminResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result2\xed\x04\n" +
 	"\x03P2P\x12?\n" +
 	"\x04Info\x12\x1b.opal.common.v1.InfoRequest\x1a\x1a.opal.common.v1.PluginInfo\x12P\n" +
 	"\tConfigure\x12 .opal.common.v1.ConfigureRequest\x1a!.opal.common.v1.ConfigureResponse\x12D\n" +
@@ -491,7 +673,8 @@ const file_opal_p2p_v1_p2p_proto_rawDesc = "" +
 	"\bPayloads\x12\x1c.opal.p2p.v1.PayloadsRequest\x1a\x1c.opal.p2p.v1.ReceivedPayload0\x01\x12S\n" +
 	"\fRequestRange\x12 .opal.p2p.v1.RequestRangeRequest\x1a!.opal.p2p.v1.RequestRangeResponse\x12k\n" +
 	"\x14SetUnsafeBlockSigner\x12(.opal.p2p.v1.SetUnsafeBlockSignerRequest\x1a).opal.p2p.v1.SetUnsafeBlockSignerResponse\x12A\n" +
-	"\x06Status\x12\x1a.opal.p2p.v1.StatusRequest\x1a\x1b.opal.p2p.v1.StatusResponseB7Z5github.com/opalnode/opal/sdk/internal/pb/p2p/v1;p2pv1b\x06proto3"
+	"\x06Status\x12\x1a.opal.p2p.v1.StatusRequest\x1a\x1b.opal.p2p.v1.StatusResponse\x12>\n" +
+	"\x05Admin\x12\x19.opal.p2p.v1.AdminRequest\x1a\x1a.opal.p2p.v1.AdminResponseB7Z5github.com/opalnode/opal/sdk/internal/pb/p2p/v1;p2pv1b\x06proto3"
 
 var (
 	file_opal_p2p_v1_p2p_proto_rawDescOnce sync.Once
@@ -505,7 +688,7 @@ func file_opal_p2p_v1_p2p_proto_rawDescGZIP() []byte {
 	return file_opal_p2p_v1_p2p_proto_rawDescData
 }
 
-var file_opal_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_opal_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_opal_p2p_v1_p2p_proto_goTypes = []any{
 	(*PublishRequest)(nil),               // 0: opal.p2p.v1.PublishRequest
 	(*PublishResponse)(nil),              // 1: opal.p2p.v1.PublishResponse
@@ -517,34 +700,42 @@ var file_opal_p2p_v1_p2p_proto_goTypes = []any{
 	(*SetUnsafeBlockSignerResponse)(nil), // 7: opal.p2p.v1.SetUnsafeBlockSignerResponse
 	(*StatusRequest)(nil),                // 8: opal.p2p.v1.StatusRequest
 	(*StatusResponse)(nil),               // 9: opal.p2p.v1.StatusResponse
-	(*v1.ExecutionPayloadEnvelope)(nil),  // 10: opal.common.v1.ExecutionPayloadEnvelope
-	(*v1.InfoRequest)(nil),               // 11: opal.common.v1.InfoRequest
-	(*v1.ConfigureRequest)(nil),          // 12: opal.common.v1.ConfigureRequest
-	(*v1.PluginInfo)(nil),                // 13: opal.common.v1.PluginInfo
-	(*v1.ConfigureResponse)(nil),         // 14: opal.common.v1.ConfigureResponse
+	(*Counter)(nil),                      // 10: opal.p2p.v1.Counter
+	(*AdminRequest)(nil),                 // 11: opal.p2p.v1.AdminRequest
+	(*AdminResponse)(nil),                // 12: opal.p2p.v1.AdminResponse
+	nil,                                  // 13: opal.p2p.v1.Counter.LabelsEntry
+	(*v1.ExecutionPayloadEnvelope)(nil),  // 14: opal.common.v1.ExecutionPayloadEnvelope
+	(*v1.InfoRequest)(nil),               // 15: opal.common.v1.InfoRequest
+	(*v1.ConfigureRequest)(nil),          // 16: opal.common.v1.ConfigureRequest
+	(*v1.PluginInfo)(nil),                // 17: opal.common.v1.PluginInfo
+	(*v1.ConfigureResponse)(nil),         // 18: opal.common.v1.ConfigureResponse
 }
 var file_opal_p2p_v1_p2p_proto_depIdxs = []int32{
-	10, // 0: opal.p2p.v1.PublishRequest.envelope:type_name -> opal.common.v1.ExecutionPayloadEnvelope
-	10, // 1: opal.p2p.v1.ReceivedPayload.envelope:type_name -> opal.common.v1.ExecutionPayloadEnvelope
-	11, // 2: opal.p2p.v1.P2P.Info:input_type -> opal.common.v1.InfoRequest
-	12, // 3: opal.p2p.v1.P2P.Configure:input_type -> opal.common.v1.ConfigureRequest
-	0,  // 4: opal.p2p.v1.P2P.Publish:input_type -> opal.p2p.v1.PublishRequest
-	2,  // 5: opal.p2p.v1.P2P.Payloads:input_type -> opal.p2p.v1.PayloadsRequest
-	4,  // 6: opal.p2p.v1.P2P.RequestRange:input_type -> opal.p2p.v1.RequestRangeRequest
-	6,  // 7: opal.p2p.v1.P2P.SetUnsafeBlockSigner:input_type -> opal.p2p.v1.SetUnsafeBlockSignerRequest
-	8,  // 8: opal.p2p.v1.P2P.Status:input_type -> opal.p2p.v1.StatusRequest
-	13, // 9: opal.p2p.v1.P2P.Info:output_type -> opal.common.v1.PluginInfo
-	14, // 10: opal.p2p.v1.P2P.Configure:output_type -> opal.common.v1.ConfigureResponse
-	1,  // 11: opal.p2p.v1.P2P.Publish:output_type -> opal.p2p.v1.PublishResponse
-	3,  // 12: opal.p2p.v1.P2P.Payloads:output_type -> opal.p2p.v1.ReceivedPayload
-	5,  // 13: opal.p2p.v1.P2P.RequestRange:output_type -> opal.p2p.v1.RequestRangeResponse
-	7,  // 14: opal.p2p.v1.P2P.SetUnsafeBlockSigner:output_type -> opal.p2p.v1.SetUnsafeBlockSignerResponse
-	9,  // 15: opal.p2p.v1.P2P.Status:output_type -> opal.p2p.v1.StatusResponse
-	9,  // [9:16] is the sub-list for method output_type
-	2,  // [2:9] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	14, // 0: opal.p2p.v1.PublishRequest.envelope:type_name -> opal.common.v1.ExecutionPayloadEnvelope
+	14, // 1: opal.p2p.v1.ReceivedPayload.envelope:type_name -> opal.common.v1.ExecutionPayloadEnvelope
+	10, // 2: opal.p2p.v1.StatusResponse.counters:type_name -> opal.p2p.v1.Counter
+	13, // 3: opal.p2p.v1.Counter.labels:type_name -> opal.p2p.v1.Counter.LabelsEntry
+	15, // 4: opal.p2p.v1.P2P.Info:input_type -> opal.common.v1.InfoRequest
+	16, // 5: opal.p2p.v1.P2P.Configure:input_type -> opal.common.v1.ConfigureRequest
+	0,  // 6: opal.p2p.v1.P2P.Publish:input_type -> opal.p2p.v1.PublishRequest
+	2,  // 7: opal.p2p.v1.P2P.Payloads:input_type -> opal.p2p.v1.PayloadsRequest
+	4,  // 8: opal.p2p.v1.P2P.RequestRange:input_type -> opal.p2p.v1.RequestRangeRequest
+	6,  // 9: opal.p2p.v1.P2P.SetUnsafeBlockSigner:input_type -> opal.p2p.v1.SetUnsafeBlockSignerRequest
+	8,  // 10: opal.p2p.v1.P2P.Status:input_type -> opal.p2p.v1.StatusRequest
+	11, // 11: opal.p2p.v1.P2P.Admin:input_type -> opal.p2p.v1.AdminRequest
+	17, // 12: opal.p2p.v1.P2P.Info:output_type -> opal.common.v1.PluginInfo
+	18, // 13: opal.p2p.v1.P2P.Configure:output_type -> opal.common.v1.ConfigureResponse
+	1,  // 14: opal.p2p.v1.P2P.Publish:output_type -> opal.p2p.v1.PublishResponse
+	3,  // 15: opal.p2p.v1.P2P.Payloads:output_type -> opal.p2p.v1.ReceivedPayload
+	5,  // 16: opal.p2p.v1.P2P.RequestRange:output_type -> opal.p2p.v1.RequestRangeResponse
+	7,  // 17: opal.p2p.v1.P2P.SetUnsafeBlockSigner:output_type -> opal.p2p.v1.SetUnsafeBlockSignerResponse
+	9,  // 18: opal.p2p.v1.P2P.Status:output_type -> opal.p2p.v1.StatusResponse
+	12, // 19: opal.p2p.v1.P2P.Admin:output_type -> opal.p2p.v1.AdminResponse
+	12, // [12:20] is the sub-list for method output_type
+	4,  // [4:12] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_opal_p2p_v1_p2p_proto_init() }
@@ -558,7 +749,7 @@ func file_opal_p2p_v1_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_opal_p2p_v1_p2p_proto_rawDesc), len(file_opal_p2p_v1_p2p_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

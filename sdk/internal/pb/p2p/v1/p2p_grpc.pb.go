@@ -1,5 +1,5 @@
 // opal p2p plugin contract.
-// protocol: 1.0
+// protocol: 1.1 (1.1 added Admin and the status counters)
 //
 // Unsafe block gossip: publish what the sequencer built, stream in what
 // peers sent after validation (signature, timestamp, hash, topic version),
@@ -33,6 +33,7 @@ const (
 	P2P_RequestRange_FullMethodName         = "/opal.p2p.v1.P2P/RequestRange"
 	P2P_SetUnsafeBlockSigner_FullMethodName = "/opal.p2p.v1.P2P/SetUnsafeBlockSigner"
 	P2P_Status_FullMethodName               = "/opal.p2p.v1.P2P/Status"
+	P2P_Admin_FullMethodName                = "/opal.p2p.v1.P2P/Admin"
 )
 
 // P2PClient is the client API for P2P service.
@@ -50,6 +51,10 @@ type P2PClient interface {
 	// SetUnsafeBlockSigner updates the address gossip signatures must recover to.
 	SetUnsafeBlockSigner(ctx context.Context, in *SetUnsafeBlockSignerRequest, opts ...grpc.CallOption) (*SetUnsafeBlockSignerResponse, error)
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// Admin serves one method of the plugin's opp2p JSON-RPC namespace
+	// (op-node's p2p API); the core forwards it. A 1.0 plugin answers
+	// UNIMPLEMENTED.
+	Admin(ctx context.Context, in *AdminRequest, opts ...grpc.CallOption) (*AdminResponse, error)
 }
 
 type p2PClient struct {
@@ -139,6 +144,16 @@ func (c *p2PClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *p2PClient) Admin(ctx context.Context, in *AdminRequest, opts ...grpc.CallOption) (*AdminResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AdminResponse)
+	err := c.cc.Invoke(ctx, P2P_Admin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // P2PServer is the server API for P2P service.
 // All implementations should embed UnimplementedP2PServer
 // for forward compatibility.
@@ -154,6 +169,10 @@ type P2PServer interface {
 	// SetUnsafeBlockSigner updates the address gossip signatures must recover to.
 	SetUnsafeBlockSigner(context.Context, *SetUnsafeBlockSignerRequest) (*SetUnsafeBlockSignerResponse, error)
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// Admin serves one method of the plugin's opp2p JSON-RPC namespace
+	// (op-node's p2p API); the core forwards it. A 1.0 plugin answers
+	// UNIMPLEMENTED.
+	Admin(context.Context, *AdminRequest) (*AdminResponse, error)
 }
 
 // UnimplementedP2PServer should be embedded to have
@@ -183,6 +202,9 @@ func (UnimplementedP2PServer) SetUnsafeBlockSigner(context.Context, *SetUnsafeBl
 }
 func (UnimplementedP2PServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedP2PServer) Admin(context.Context, *AdminRequest) (*AdminResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Admin not implemented")
 }
 func (UnimplementedP2PServer) testEmbeddedByValue() {}
 
@@ -323,6 +345,24 @@ func _P2P_Status_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	return interceptor(ctx, in, info, handler)
 }
 
+func _P2P_Admin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdminRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(P2PServer).Admin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: P2P_Admin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(P2PServer).Admin(ctx, req.(*AdminRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // P2P_ServiceDesc is the grpc.ServiceDesc for P2P service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -353,6 +393,10 @@ var P2P_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _P2P_Status_Handler,
+		},
+		{
+			MethodName: "Admin",
+			Handler:    _P2P_Admin_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
