@@ -45,8 +45,9 @@ const (
 //   - beacon_fallbacks: more beacon APIs, e.g. blob archivers, asked when
 //     beacon fails or no longer has a blob (op-node's --l1.beacon-fallbacks).
 //   - trust_rpc: skip the checks of header hashes, transaction, withdrawal
-//     and receipt roots (op-node's --l1.trustrpc). Default false: nothing an
-//     endpoint returns is passed on before it matches the block hash.
+//     and receipt roots, and read storage with eth_getStorageAt instead of
+//     proofs (op-node's --l1.trustrpc). Default false: nothing an endpoint
+//     returns is passed on before it matches the block hash.
 //   - rpc_kind: "standard" (default) reads a block's receipts with
 //     eth_getBlockReceipts and falls back to one eth_getTransactionReceipt
 //     per transaction where that method is missing; "basic" always asks per

@@ -5,8 +5,10 @@
 // For every block it serves it recomputes the header hash from the header
 // fields, and the transactions, withdrawals and receipts roots from the
 // data the endpoint sent; blobs are checked against their KZG commitments
-// and versioned hashes. Data that fails a check is dropped and the request
-// moves to the next endpoint (unless the operator set trust_rpc).
+// and versioned hashes; a storage slot (StorageAt) is read with eth_getProof
+// and proven against the state root of the block's header. Data that fails
+// a check is dropped and the request moves to the next endpoint (unless the
+// operator set trust_rpc).
 //
 // Several endpoints give failover with health tracking; requests are
 // retried with exponential backoff (honouring Retry-After), optionally rate

@@ -33,7 +33,29 @@ var (
 	testWatched = common.HexToAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3")
 	eventTopic  = crypto.Keccak256Hash([]byte("Event(bytes)"))
 	testKey, _  = crypto.ToECDSA(common.FromHex("0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63"))
+
+	// testSysConfig stands in for a SystemConfig: it holds an unsafe block
+	// signer in op-node's slot, and a call stores its first calldata word
+	// there (a rotation).
+	testSysConfig = common.HexToAddress("0x00000000000000000000000000000000005c0f19")
+	signerSlot    = crypto.Keccak256Hash([]byte("systemconfig.unsafeblocksigner"))
+	testSigner    = common.HexToAddress("0x0000000000000000000000000000000000005157")
+	ownerSlot     = common.Hash{}
+	testOwner     = common.HexToHash("0x0a")
 )
+
+// signerSetterCode is the runtime code of testSysConfig: SSTORE(signerSlot,
+// CALLDATALOAD(0)), then STOP.
+func signerSetterCode() []byte {
+	code := []byte{0x60, 0x00, 0x35, 0x7f} // PUSH1 0, CALLDATALOAD, PUSH32 slot
+	code = append(code, signerSlot.Bytes()...)
+	return append(code, 0x55, 0x00) // SSTORE, STOP
+}
+
+// testStorage is the storage of testSysConfig at genesis.
+func testStorage() map[common.Hash]common.Hash {
+	return map[common.Hash]common.Hash{signerSlot: common.BytesToHash(testSigner[:]), ownerSlot: testOwner}
+}
 
 // emitterCode is the runtime code of the watched contract: it logs its
 // calldata with one topic (LOG1) and stops.
@@ -103,7 +125,8 @@ func newL1() (*testL1, error) {
 		Difficulty: new(big.Int),
 		Alloc: types.GenesisAlloc{
 			crypto.PubkeyToAddress(testKey.PublicKey): {Balance: new(big.Int).Lsh(big.NewInt(1), 100)},
-			testWatched: {Code: emitterCode(), Balance: new(big.Int)},
+			testWatched:   {Code: emitterCode(), Balance: new(big.Int)},
+			testSysConfig: {Code: signerSetterCode(), Balance: new(big.Int), Nonce: 1, Storage: testStorage()},
 		},
 	}
 	backend, err := gethEth.New(stack, &ecfg)
@@ -173,10 +196,12 @@ func (l *testL1) mine(n, txsPerBlock int) error {
 }
 
 // chain describes the served blocks for sdktest.RunL1SourceSuite, with the
-// receipts as go-ethereum stored them (logs carry their block-wide index).
+// receipts as go-ethereum stored them (logs carry their block-wide index),
+// and testSysConfig's storage as long as nothing rotated the signer.
 func (l *testL1) chain() *sdktest.L1Chain {
 	bc := l.backend.BlockChain()
-	c := &sdktest.L1Chain{ChainID: l1ChainID, Inbox: testInbox, Watched: testWatched}
+	c := &sdktest.L1Chain{ChainID: l1ChainID, Inbox: testInbox, Watched: testWatched,
+		Storage: map[common.Address]map[common.Hash]common.Hash{testSysConfig: testStorage()}}
 	head := bc.CurrentBlock().Number.Uint64()
 	for i := uint64(0); i <= head; i++ {
 		b := bc.GetBlockByNumber(i)
