@@ -30,6 +30,9 @@ func (n *Node) startServers() error {
 	if cfg.RPC.EnableAdmin {
 		apis = append(apis, gethrpc.API{Namespace: "admin", Service: rpc.NewAdminAPI(admin{n})})
 	}
+	if admin, ok := n.handles.P2P.(rpc.P2PAdmin); ok {
+		apis = append(apis, gethrpc.API{Namespace: "opp2p", Service: rpc.NewP2PAPI(admin)})
+	}
 	srv, err := rpc.Start(cfg.RPC.Addr, cfg.RPC.Port, apis, n.log.Named("rpc"))
 	if err != nil {
 		return err
@@ -37,6 +40,9 @@ func (n *Node) startServers() error {
 	n.rpc = srv
 	if !cfg.Metrics.Enabled {
 		return nil
+	}
+	if n.handles.P2P != nil {
+		n.metrics.WatchP2P(n.handles.P2P)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.Reg, promhttp.HandlerOpts{}))

@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -224,3 +225,9 @@ func (h p2pHandle) SetUnsafeBlockSigner(ctx context.Context, signer common.Addre
 }
 
 func (h p2pHandle) Status(ctx context.Context) (p2p.Status, error) { return h.cur().Status(ctx) }
+
+// Admin forwards an opp2p call; a plugin without the API (or a 1.0 plugin
+// binary) is p2p.ErrAdminUnsupported.
+func (h p2pHandle) Admin(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	return p2p.CallAdmin(ctx, h.cur(), method, params)
+}

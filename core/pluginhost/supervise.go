@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -145,6 +146,12 @@ func (h *Host) Close() {
 	for _, inst := range insts {
 		if c := inst.client.Load(); c != nil {
 			c.Kill()
+		} else if closer, ok := basePlugin(inst.Spec.Kind, inst.Components()).(io.Closer); ok {
+			// An in-process plugin that holds resources (listeners, files,
+			// peers) releases them with the node.
+			if err := closer.Close(); err != nil {
+				h.opts.Logger.Warn("closing in-process plugin", "kind", inst.Spec.Kind, "err", err)
+			}
 		}
 	}
 	h.wg.Wait()
