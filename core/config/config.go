@@ -45,6 +45,10 @@ type Config struct {
 		Beacon   string `koanf:"beacon"`
 		TrustRPC bool   `koanf:"trust_rpc"`
 		RPCKind  string `koanf:"rpc_kind"`
+		// RuntimeConfigReloadInterval is how often the runtime config (the
+		// unsafe block signer) is read again from L1 (op-node's
+		// --l1.runtime-config-reload-interval); 0 reads it once at start.
+		RuntimeConfigReloadInterval time.Duration `koanf:"runtime_config_reload_interval"`
 	} `koanf:"l1"`
 
 	L2 struct {
@@ -113,6 +117,7 @@ func Default() *Config {
 	c := &Config{}
 	c.L1.RPC = "http://127.0.0.1:8545"
 	c.L1.RPCKind = "standard"
+	c.L1.RuntimeConfigReloadInterval = 10 * time.Minute
 	c.L2.Engine = "http://127.0.0.1:8551"
 	c.L2.Follow.RPCTimeout = 10 * time.Second
 	c.Sequencer.L1Confs = 4
@@ -171,6 +176,9 @@ func (c *Config) Validate() error {
 	checkURL("l2.follow.source", c.L2.Follow.Source, "http", "https", "ws", "wss")
 	if c.L2.Follow.Source != "" && c.Sequencer.Enabled {
 		bad("l2.follow.source", "a sequencer cannot follow another node's safe head in opal (unset sequencer.enabled or l2.follow.source)")
+	}
+	if c.L1.RuntimeConfigReloadInterval < 0 {
+		bad("l1.runtime_config_reload_interval", "must not be negative (0 reads the runtime config once at start)")
 	}
 	if c.L2.Follow.RPCTimeout < 0 {
 		bad("l2.follow.rpc_timeout", "must not be negative")

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -102,6 +103,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		"unknown-network":  {file: "network = \"moonnet\"\n", want: []string{"network", "moonnet"}},
 		"bad-env":          {env: []string{"OPAL_RPC_PORT=notanumber"}, want: []string{"port"}},
 		"bad-log-level":    {file: "[log]\nlevel = \"loud\"\n", want: []string{"log.level"}},
+		"negative-reload":  {file: "[l1]\nruntime_config_reload_interval = \"-1m\"\n", want: []string{"l1.runtime_config_reload_interval"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -120,6 +122,36 @@ func TestErrorsNameTheKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The runtime config reload interval: op-node's default, its flag, the
+// file and the environment; 0 is allowed (read once at start).
+func TestRuntimeConfigReloadInterval(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file string
+		env  []string
+		args []string
+		want time.Duration
+	}{
+		{want: 10 * time.Minute},
+		{file: "[l1]\nruntime_config_reload_interval = \"90s\"\n", want: 90 * time.Second},
+		{env: []string{"OPAL_L1_RUNTIME_CONFIG_RELOAD_INTERVAL=2m"}, want: 2 * time.Minute},
+		{args: []string{"--l1.runtime-config-reload-interval", "30s"}, env: []string{"OPAL_L1_RUNTIME_CONFIG_RELOAD_INTERVAL=2m"}, want: 30 * time.Second},
+		{args: []string{"--l1.runtime-config-reload-interval", "0"}, want: 0},
+	} {
+		path := ""
+		if tc.file != "" {
+			path = writeFile(t, tc.file)
+		}
+		cfg, err := Load(path, flags(t, tc.args...), tc.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.L1.RuntimeConfigReloadInterval; got != tc.want {
+			t.Errorf("file %q env %v flags %v: %v, want %v", tc.file, tc.env, tc.args, got, tc.want)
+		}
 	}
 }
 

@@ -21,37 +21,38 @@ import (
 // explicit because op-node uses "l1" both as a value (--l1 URL) and as a
 // prefix (--l1.beacon), which a dotted key space cannot hold at once.
 var flagKeys = map[string]string{
-	"network":                      "network",
-	"rollup.config":                "rollup.config",
-	"rollup.l1-chain-config":       "rollup.l1_chain_config",
-	"override.lagoon":              "rollup.lagoon_time",
-	"rollup.dependency-set":        "rollup.dependency_set",
-	"rollup.dependency-set-file":   "rollup.dependency_set_file",
-	"interop.dependency-set":       "rollup.dependency_set_file",
-	"l1":                           "l1.rpc",
-	"l1.beacon":                    "l1.beacon",
-	"l1.trustrpc":                  "l1.trust_rpc",
-	"l1.rpckind":                   "l1.rpc_kind",
-	"l2":                           "l2.engine",
-	"l2.jwt-secret":                "l2.jwt_secret",
-	"l2.follow.source":             "l2.follow.source",
-	"l2.follow.source.rpc-timeout": "l2.follow.rpc_timeout",
-	"sequencer.enabled":            "sequencer.enabled",
-	"sequencer.stopped":            "sequencer.stopped",
-	"sequencer.l1-confs":           "sequencer.l1_confs",
-	"sequencer.max-safe-lag":       "sequencer.max_safe_lag",
-	"sequencer.recover":            "sequencer.recover",
-	"verifier.l1-confs":            "verifier.l1_confs",
-	"rpc.addr":                     "rpc.addr",
-	"rpc.port":                     "rpc.port",
-	"rpc.enable-admin":             "rpc.enable_admin",
-	"metrics.enabled":              "metrics.enabled",
-	"metrics.addr":                 "metrics.addr",
-	"metrics.port":                 "metrics.port",
-	"metrics.pprof":                "metrics.pprof",
-	"data-dir":                     "data_dir",
-	"log.level":                    "log.level",
-	"log.format":                   "log.format",
+	"network":                           "network",
+	"rollup.config":                     "rollup.config",
+	"rollup.l1-chain-config":            "rollup.l1_chain_config",
+	"override.lagoon":                   "rollup.lagoon_time",
+	"rollup.dependency-set":             "rollup.dependency_set",
+	"rollup.dependency-set-file":        "rollup.dependency_set_file",
+	"interop.dependency-set":            "rollup.dependency_set_file",
+	"l1":                                "l1.rpc",
+	"l1.beacon":                         "l1.beacon",
+	"l1.trustrpc":                       "l1.trust_rpc",
+	"l1.rpckind":                        "l1.rpc_kind",
+	"l1.runtime-config-reload-interval": "l1.runtime_config_reload_interval",
+	"l2":                                "l2.engine",
+	"l2.jwt-secret":                     "l2.jwt_secret",
+	"l2.follow.source":                  "l2.follow.source",
+	"l2.follow.source.rpc-timeout":      "l2.follow.rpc_timeout",
+	"sequencer.enabled":                 "sequencer.enabled",
+	"sequencer.stopped":                 "sequencer.stopped",
+	"sequencer.l1-confs":                "sequencer.l1_confs",
+	"sequencer.max-safe-lag":            "sequencer.max_safe_lag",
+	"sequencer.recover":                 "sequencer.recover",
+	"verifier.l1-confs":                 "verifier.l1_confs",
+	"rpc.addr":                          "rpc.addr",
+	"rpc.port":                          "rpc.port",
+	"rpc.enable-admin":                  "rpc.enable_admin",
+	"metrics.enabled":                   "metrics.enabled",
+	"metrics.addr":                      "metrics.addr",
+	"metrics.port":                      "metrics.port",
+	"metrics.pprof":                     "metrics.pprof",
+	"data-dir":                          "data_dir",
+	"log.level":                         "log.level",
+	"log.format":                        "log.format",
 }
 
 // AddFlags defines the node's flags on fs. Defaults are not set on flags:
@@ -70,6 +71,7 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("l1.beacon", "", "L1 beacon API endpoint (for blobs)")
 	fs.Bool("l1.trustrpc", false, "trust the L1 endpoint: skip verifying block, tx and receipt roots")
 	fs.String("l1.rpckind", "", "L1 endpoint kind for receipt fetching (default standard)")
+	fs.Duration("l1.runtime-config-reload-interval", 0, "how often the runtime config (the unsafe block signer) is read again from L1; 0 reads it once at start (default 10m)")
 	fs.String("l2", "", "L2 Engine API endpoint (default "+d.L2.Engine+")")
 	fs.String("l2.jwt-secret", "", "file with the 32-byte hex JWT secret of the engine")
 	fs.String("l2.follow.source", "", "follow mode: take safe and finalized heads from this rollup node's RPC (no local derivation)")
