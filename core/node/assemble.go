@@ -11,6 +11,7 @@ import (
 	"github.com/opalnode/opal/core/interop"
 	"github.com/opalnode/opal/core/l1view"
 	"github.com/opalnode/opal/core/loop"
+	"github.com/opalnode/opal/core/runtimecfg"
 	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/core/unsafesync"
 	"github.com/opalnode/opal/sdk/eth"
@@ -77,6 +78,7 @@ func (n *Node) assemble() {
 		n.seq = sequencer.New(sc)
 		n.lp.Register(n.seq)
 	}
+	n.assembleRuntimeConfig()
 	n.lp.Register(loop.HandlerFunc(n.onAdmin))
 	// Last: after every dispatch, publish what readers off the loop see.
 	n.lp.Register(loop.HandlerFunc(func(context.Context, loop.Event) {
@@ -86,6 +88,24 @@ func (n *Node) assemble() {
 		}
 		n.status.publish(n.snapshot())
 	}))
+}
+
+// assembleRuntimeConfig builds the loader of the unsafe block signer,
+// which the p2p plugin (when there is one) is given after every load.
+func (n *Node) assembleRuntimeConfig() {
+	l1, ok := n.handles.L1Source.(runtimecfg.L1)
+	if !ok {
+		return
+	}
+	rc := runtimecfg.Config{
+		L1: l1, SystemConfig: n.opts.Rollup.L1SystemConfigAddress, Confs: n.opts.Config.Verifier.L1Confs,
+		Interval: n.opts.Config.L1.RuntimeConfigReloadInterval, Log: n.log.Named("runtimecfg"),
+	}
+	if n.handles.P2P != nil {
+		rc.Gossip = n.handles.P2P
+	}
+	n.rtcfg = runtimecfg.New(rc)
+	n.lp.Register(n.rtcfg)
 }
 
 func (n *Node) recordSafeHead(l2 eth.L2BlockRef, from eth.L1BlockRef) {

@@ -27,6 +27,7 @@ import (
 	"github.com/opalnode/opal/core/metrics"
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/core/rpc"
+	"github.com/opalnode/opal/core/runtimecfg"
 	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/eth"
@@ -66,6 +67,7 @@ type Node struct {
 	derive  *derive.Derivation // nil in follow mode
 	follow  *follow.Follower   // follow mode only
 	seq     *sequencer.Sequencer
+	rtcfg   *runtimecfg.Loader // the unsafe block signer; nil when the L1 handle cannot read storage
 	status  statusBoard
 	rpc     *rpc.Server
 	metSrv  *http.Server
@@ -147,6 +149,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.handles.P2P != nil {
 		go n.receiveGossip(runCtx)
 	}
+	if n.rtcfg != nil {
+		n.rtcfg.Start(runCtx)
+	}
 	go func() {
 		defer close(n.done)
 		n.lp.Run(runCtx)
@@ -192,12 +197,25 @@ func (n *Node) RPCAddr() string {
 // Heads returns a snapshot of the heads.
 func (n *Node) Heads() heads.Heads { return n.heads.Get() }
 
+// UnsafeBlockSigner is the unsafe block signer last loaded from L1 and the
+// L1 block it was read at; false before the first load (for status and
+// RPC).
+func (n *Node) UnsafeBlockSigner() (runtimecfg.Signer, bool) {
+	if n.rtcfg == nil {
+		return runtimecfg.Signer{}, false
+	}
+	return n.rtcfg.UnsafeBlockSigner()
+}
+
 // Stop stops everything Start started, in reverse order, and persists the
 // heads.
 func (n *Node) Stop() {
 	if n.cancel != nil {
 		n.cancel()
 		<-n.done
+		if n.rtcfg != nil {
+			n.rtcfg.Wait() // its L1 reads end before the plugins close
+		}
 		n.cancel = nil
 	}
 	if n.rpc != nil {
