@@ -8,6 +8,7 @@ import (
 	"github.com/opalnode/opal/plugins/engine"
 	"github.com/opalnode/opal/plugins/l1source"
 	"github.com/opalnode/opal/plugins/originselector"
+	"github.com/opalnode/opal/plugins/p2p"
 	"github.com/opalnode/opal/sdk"
 )
 
@@ -21,5 +22,6 @@ func Catalog() *pluginhost.Catalog {
 	c.Register(sdk.Engine, "default", func() sdk.Components { return sdk.Components{Engine: engine.New()} })
 	c.Register(sdk.L1Source, "default", func() sdk.Components { return sdk.Components{L1Source: l1source.New()} })
 	c.Register(sdk.Deriver, "default", func() sdk.Components { return sdk.Components{Deriver: deriver.New()} })
+	c.Register(sdk.P2P, "default", func() sdk.Components { return sdk.Components{P2P: p2p.New()} })
 	return c
 }

@@ -372,3 +372,6 @@ func (r *reporter) prune(now time.Time) {
 		}
 	}
 }
+
+// Table returns the records in the routing table (opp2p_discoveryTable).
+func (d *Discovery) Table() []*enode.Node { return d.udp.AllNodes() }
