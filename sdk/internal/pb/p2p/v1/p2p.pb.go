@@ -1,5 +1,6 @@
 // opal p2p plugin contract.
-// protocol: 1.1 (1.1 added Admin and the status counters)
+// protocol: 1.1
+// (1.1 added Admin and the status counters.)
 //
 // Unsafe block gossip: publish what the sequencer built, stream in what
 // peers sent after validation (signature, timestamp, hash, topic version),
