@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,11 @@ func opalRun(t *testing.T, bin string, s *stack.Stack, name string, extra ...str
 		"--l2", eng.EngineEndpoint(), "--l2.jwt-secret", eng.JWTSecretPath(),
 		"--rollup.config", s.Chain.File(chain.RollupFile), "--rollup.l1-chain-config", s.Chain.File(chain.L1GenesisFile),
 		"--rpc.port", fmt.Sprint(port)}, extra...)
+	if !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "--p2p.") }) {
+		// Without p2p flags a verifier derives from L1 only (op-node's
+		// default would listen on 9222 and dial the public bootnodes).
+		args = append(args, "--p2p.disable")
+	}
 	return exec.Command(bin, args...), eng, fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 

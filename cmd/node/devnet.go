@@ -28,6 +28,8 @@ func devnetCmd(args []string) error {
 	l1Time := fs.Uint64("l1.block-time", 2, "L1 block time in seconds")
 	l2Time := fs.Uint64("l2.block-time", 2, "L2 block time in seconds")
 	calldata := fs.Bool("batcher.calldata", false, "post batches as calldata instead of blobs")
+	p2pPort := fs.Int("p2p.port", 0, "the sequencer's libp2p TCP port on 127.0.0.1 (0: any free port)")
+	noP2P := fs.Bool("p2p.disable", false, "run the sequencer without p2p gossip")
 	level := fs.String("log.level", "info", "log level")
 	progress := fs.Duration("progress", 4*time.Second, "interval of the progress lines")
 	if err := fs.Parse(args); err != nil {
@@ -42,12 +44,13 @@ func devnetCmd(args []string) error {
 	s, err := stack.Start(ctx, stack.Options{
 		Chain:   chain.Config{L1BlockTime: *l1Time, L2BlockTime: *l2Time},
 		DataDir: *dataDir, RPCPort: *rpcPort, MetricsPort: *metricsPort, Calldata: *calldata, Logger: log,
+		P2PPort: *p2pPort, NoP2P: *noP2P,
 	})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	printDevnet(s, *metricsPort)
+	printDevnet(ctx, s, *metricsPort)
 	tick := time.NewTicker(*progress)
 	defer tick.Stop()
 	for {
@@ -72,7 +75,7 @@ func keyLine(name string, k *ecdsa.PrivateKey) string {
 	return fmt.Sprintf("  %-10s %s  key %s", name, crypto.PubkeyToAddress(k.PublicKey), hexutil.Encode(crypto.FromECDSA(k)))
 }
 
-func printDevnet(s *stack.Stack, metricsPort int) {
+func printDevnet(ctx context.Context, s *stack.Stack, metricsPort int) {
 	ep := s.Chain.Endpoints()
 	fmt.Println("opal devnet is running (Ctrl-C stops it)")
 	fmt.Println("endpoints:")
@@ -83,6 +86,9 @@ func printDevnet(s *stack.Stack, metricsPort int) {
 	fmt.Printf("  opal RPC   http://%s\n", s.Sequencer.RPCAddr())
 	if metricsPort != 0 {
 		fmt.Printf("  metrics    http://127.0.0.1:%d/metrics\n", metricsPort)
+	}
+	if addr := s.P2PAddr(ctx); addr != "" {
+		fmt.Printf("  p2p        %s  (a verifier follows with --p2p.static %s)\n", addr, addr)
 	}
 	fmt.Println("files (for a verifier: opal run --rollup.config ... --rollup.l1-chain-config ...):")
 	for _, f := range []string{chain.RollupFile, chain.L1GenesisFile, chain.L2GenesisFile, chain.JWTFile} {

@@ -72,6 +72,9 @@ func runCmd(args []string) error {
 		return err
 	}
 	log := newLogger(cfg)
+	for flag, why := range cfg.Ignored {
+		log.Info("accepted, has no effect in opal: "+why, "flag", "--"+flag)
+	}
 	rc, l1cc, err := loadRollup(cfg)
 	if err != nil {
 		return err

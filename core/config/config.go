@@ -89,6 +89,13 @@ type Config struct {
 		Pprof   bool   `koanf:"pprof"`
 	} `koanf:"metrics"`
 
+	// P2P is the node's p2p switch; the p2p plugin's own settings (op-node's
+	// --p2p.* flags) are its [plugins.p2p.config] table.
+	P2P struct {
+		// Disable runs the node without the p2p plugin (--p2p.disable).
+		Disable bool `koanf:"disable"`
+	} `koanf:"p2p"`
+
 	// DataDir holds the head store; empty means a fresh temporary dir.
 	DataDir string `koanf:"data_dir"`
 
@@ -98,6 +105,10 @@ type Config struct {
 	} `koanf:"log"`
 
 	Plugins map[string]Plugin `koanf:"plugins"`
+
+	// Ignored are the op-node flags given that opal accepts and that have
+	// no effect, with why; the node logs them once at start.
+	Ignored map[string]string `koanf:"-"`
 }
 
 // Plugin is one [plugins.<kind>] section.
@@ -245,13 +256,12 @@ func (c *Config) Validate() error {
 }
 
 // Specs turns the plugin sections into load specs, in load order. P2P is
-// only loaded when configured with a section of its own in the file or
-// flags, since a node can run without gossip.
+// left out with p2p.disable (--p2p.disable).
 func (c *Config) Specs(configJSON func(map[string]any) ([]byte, error)) ([]pluginhost.Spec, error) {
 	var out []pluginhost.Spec
 	for _, k := range sdk.Kinds {
 		p, ok := c.Plugins[string(k)]
-		if !ok {
+		if !ok || k == sdk.P2P && c.P2P.Disable {
 			continue
 		}
 		raw, err := configJSON(p.Config)

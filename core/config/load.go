@@ -92,6 +92,7 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("data-dir", "", "directory of the node's state (default: a fresh temporary directory)")
 	fs.String("log.level", "", "trace, debug, info, warn, error (default info)")
 	fs.String("log.format", "", "text or json (default text)")
+	addP2PFlags(fs)
 }
 
 // envKeys maps OPAL_* variable names to config keys, for every key the
@@ -126,6 +127,9 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 			return nil, fmt.Errorf("config file %s: %w", path, err)
 		}
 	}
+	if err := loadP2PEnv(k, environ); err != nil {
+		return nil, err
+	}
 	keys := envKeys()
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
@@ -149,6 +153,9 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 		})
 		if ferr != nil {
 			return nil, ferr
+		}
+		if err := loadP2PFlags(k, fs); err != nil {
+			return nil, err
 		}
 	}
 	// Plugin defaults are filled in per field after merging, so that a
@@ -190,6 +197,7 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.Ignored = IgnoredFlags(fs)
 	return cfg, nil
 }
 

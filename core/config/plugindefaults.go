@@ -28,6 +28,13 @@ func (c *Config) NodeDefaults(s *pluginhost.Spec) error {
 		}
 	case sdk.OriginSelector:
 		defaults["l1_confs"] = c.Sequencer.L1Confs
+	case sdk.P2P:
+		// op-node keeps its key and stores in the working directory; with
+		// a data directory they go there.
+		if c.DataDir != "" {
+			defaults["data_dir"] = c.DataDir
+		}
+		defaults["log_level"] = c.Log.Level
 	}
 	var table map[string]any
 	if len(s.Config) > 0 {

@@ -31,6 +31,7 @@ import (
 	"github.com/opalnode/opal/core/sequencer"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/p2p"
 	"github.com/opalnode/opal/sdk/rollup"
 )
 
@@ -274,3 +275,12 @@ func (n *Node) SequencerTimings() []sequencer.BuildTiming {
 // Plugins returns the loaded plugin instances (status, and Kill for tests
 // and operators).
 func (n *Node) Plugins() map[sdk.Kind]*pluginhost.Instance { return n.host.Instances() }
+
+// P2PStatus reports the p2p plugin's identity and peers; eth.ErrUnsupported
+// when the node runs without p2p.
+func (n *Node) P2PStatus(ctx context.Context) (p2p.Status, error) {
+	if n.handles.P2P == nil {
+		return p2p.Status{}, fmt.Errorf("%w: p2p is disabled", eth.ErrUnsupported)
+	}
+	return n.handles.P2P.Status(ctx)
+}

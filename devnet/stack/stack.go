@@ -8,12 +8,15 @@ package stack
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/builtin"
@@ -39,6 +42,12 @@ type Options struct {
 	Calldata bool
 	// NoBatcher leaves L1 without batches (the safe head then stays).
 	NoBatcher bool
+	// P2PPort is the sequencer's libp2p TCP port on 127.0.0.1 (0: any free
+	// port). The sequencer always gossips its blocks; verifiers follow it
+	// with FollowGossip.
+	P2PPort int
+	// NoP2P runs the sequencer without p2p.
+	NoP2P bool
 	// Plugins overrides plugin sections of the sequencer's config (e.g. an
 	// external origin selector).
 	Plugins map[string]config.Plugin
@@ -97,6 +106,14 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	if opts.DataDir != "" {
 		cfg.DataDir = filepath.Join(opts.DataDir, "sequencer")
+	}
+	if opts.NoP2P {
+		cfg.P2P.Disable = true
+	} else {
+		p := cfg.Plugins[string(sdk.P2P)]
+		p.Config = loopbackP2P(opts.P2PPort)
+		p.Config["sequencer_key"] = hexKey(s.Chain.Keys.Sequencer)
+		cfg.Plugins[string(sdk.P2P)] = p
 	}
 	for kind, p := range opts.Plugins {
 		cfg.Plugins[kind] = p
@@ -173,6 +190,8 @@ func (s *Stack) StartVerifier(ctx context.Context, name string, adjust ...func(*
 	cfg.L2.Engine = eng.EngineEndpoint()
 	cfg.L2.JWTSecret = eng.JWTSecretPath()
 	cfg.RPC.Port = 0
+	// Verifiers derive from L1 only, unless FollowGossip peers them.
+	cfg.P2P.Disable = true
 	for _, f := range adjust {
 		f(cfg)
 	}
@@ -186,6 +205,47 @@ func (s *Stack) StartVerifier(ctx context.Context, name string, adjust ...func(*
 	}
 	s.verifiers = append(s.verifiers, n)
 	return n, nil
+}
+
+// loopbackP2P is a p2p table for a node on 127.0.0.1 with in-memory
+// stores and no discovery: devnet peers find each other by static address.
+func loopbackP2P(port int) map[string]any {
+	return map[string]any{
+		"listen_ip": "127.0.0.1", "listen_tcp": port, "no_discovery": true,
+		"peerstore_path": "memory", "discovery_path": "memory",
+	}
+}
+
+func hexKey(k *ecdsa.PrivateKey) string { return hex.EncodeToString(crypto.FromECDSA(k)) }
+
+// FollowGossip makes a verifier gossip on loopback, peered with addrs by
+// --p2p.static (the sequencer's P2PAddr, or another verifier's).
+func FollowGossip(addrs ...string) func(*config.Config) {
+	return func(cfg *config.Config) {
+		cfg.P2P.Disable = false
+		p := cfg.Plugins[string(sdk.P2P)]
+		p.Config = loopbackP2P(0)
+		p.Config["static"] = strings.Join(addrs, ",")
+		cfg.Plugins[string(sdk.P2P)] = p
+	}
+}
+
+// P2PAddr is the sequencer's full libp2p address (with /p2p/<id>), for
+// --p2p.static; "" when it runs without p2p.
+func (s *Stack) P2PAddr(ctx context.Context) string {
+	if s.Sequencer == nil {
+		return ""
+	}
+	return NodeP2PAddr(ctx, s.Sequencer)
+}
+
+// NodeP2PAddr is a node's first libp2p address, "" without p2p.
+func NodeP2PAddr(ctx context.Context, n *node.Node) string {
+	st, err := n.P2PStatus(ctx)
+	if err != nil || len(st.ListenAddrs) == 0 {
+		return ""
+	}
+	return st.ListenAddrs[0]
 }
 
 // Close stops everything, newest first.

@@ -8,9 +8,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/peerstore"
 
 	"github.com/opalnode/opal/plugins/p2p/blockmsg"
 	"github.com/opalnode/opal/sdk/eth"
@@ -213,7 +211,7 @@ func (p *Plugin) Admin(ctx context.Context, method string, params json.RawMessag
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q: %v", eth.ErrInvalidArgument, s, err)
 		}
-		cctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		cctx, cancel := context.WithTimeout(ctx, n.set.dialTimeout)
 		defer cancel()
 		if err := n.host.Connect(cctx, *ai); err != nil {
 			return nil, fmt.Errorf("connecting to %s: %w", ai.ID, err)
@@ -315,8 +313,3 @@ func (n *node) peerStats() *PeerStats {
 	s.Known = uint(len(n.host.Peerstore().Peers()))
 	return s
 }
-
-var (
-	_ = network.Connected
-	_ = peerstore.AddressTTL
-)

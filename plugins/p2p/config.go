@@ -65,6 +65,13 @@ const (
 //     default follows it, because during a signer rotation (until the next
 //     reload of the signer from L1) honest peers relay blocks this node
 //     rejects, and must not be banned for that.
+//   - netrestrict: CIDR masks; peers elsewhere are neither dialed nor
+//     accepted, and discovery keeps to them.
+//   - nat: map the listen port with UPnP/NAT-PMP.
+//   - timeout_dial (10s); timeout_negotiation, timeout_accept: libp2p's
+//     10s (op-node's defaults), other values are refused.
+//   - sync_only_static: ask only static peers for missing blocks.
+//   - ping (true): libp2p ping.
 //   - data_dir: where the default key and store files go (the node's
 //     data directory); log_level: the plugin's log level.
 //
@@ -105,6 +112,13 @@ type Config struct {
 	GossipFloodPublish bool       `json:"gossip_flood_publish"`
 	ScoreInvalidGossip *bool      `json:"score_invalid_gossip"`
 	LogLevel           string     `json:"log_level"`
+	NetRestrict        stringList `json:"netrestrict"`
+	NAT                bool       `json:"nat"`
+	TimeoutNegotiation duration   `json:"timeout_negotiation"`
+	TimeoutAccept      duration   `json:"timeout_accept"`
+	TimeoutDial        duration   `json:"timeout_dial"`
+	SyncOnlyStatic     bool       `json:"sync_only_static"`
+	Ping               *bool      `json:"ping"`
 }
 
 // settings is a validated Config.
@@ -144,6 +158,13 @@ type settings struct {
 	// banned; op-node leaves topic scoring off.
 	scoreInvalid bool
 	logLevel     string
+	netRestrict  []*net.IPNet
+	nat          bool
+	dialTimeout  time.Duration
+	// negotiation and accept timeouts: libp2p's own (10 s, op-node's
+	// defaults too) are used; other values are refused.
+	onlyStatic bool
+	ping       bool
 }
 
 var knownKeys = func() string {
@@ -169,6 +190,9 @@ func configFields(c *Config) map[string]any {
 		"gossip_mesh_dlazy": &c.MeshDlazy, "gossip_timestamp_threshold": &c.TimestampThreshold,
 		"sync_req_resp": &c.SyncReqResp, "data_dir": &c.DataDir, "signer_endpoint": &c.SignerEndpoint,
 		"gossip_flood_publish": &c.GossipFloodPublish, "score_invalid_gossip": &c.ScoreInvalidGossip, "log_level": &c.LogLevel,
+		"netrestrict": &c.NetRestrict, "nat": &c.NAT, "timeout_negotiation": &c.TimeoutNegotiation,
+		"timeout_accept": &c.TimeoutAccept, "timeout_dial": &c.TimeoutDial, "sync_only_static": &c.SyncOnlyStatic,
+		"ping": &c.Ping,
 	}
 }
 
@@ -342,6 +366,28 @@ func (c *Config) validate() (settings, error) {
 		s.userAgent = c.UserAgent
 	}
 	s.logLevel = c.LogLevel
+	for _, m := range c.NetRestrict {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(m))
+		if err != nil {
+			return settings{}, badKey("netrestrict", "%q is not a CIDR mask", m)
+		}
+		s.netRestrict = append(s.netRestrict, n)
+	}
+	s.nat = c.NAT
+	s.dialTimeout = 10 * time.Second
+	if c.TimeoutDial > 0 {
+		s.dialTimeout = time.Duration(c.TimeoutDial)
+	}
+	for key, d := range map[string]duration{"timeout_negotiation": c.TimeoutNegotiation, "timeout_accept": c.TimeoutAccept} {
+		if d != 0 && time.Duration(d) != 10*time.Second {
+			return settings{}, badKey(key, "only libp2p's 10s (op-node's default) is supported, have %s", time.Duration(d))
+		}
+	}
+	s.onlyStatic = c.SyncOnlyStatic
+	s.ping = true
+	if c.Ping != nil {
+		s.ping = *c.Ping
+	}
 	if c.SyncReqResp != nil {
 		s.reqResp = *c.SyncReqResp
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/net/conngater"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // banPrefix is where timed bans live in the peerstore's datastore, so that
@@ -30,6 +31,9 @@ type gater struct {
 	store  ds.Datastore
 	static map[peer.ID]bool
 	now    func() time.Time
+
+	// restrict, when set, are the only networks peers may be on.
+	restrict []*net.IPNet
 
 	mu     sync.Mutex
 	bans   map[peer.ID]time.Time
@@ -163,7 +167,28 @@ func (g *gater) InterceptPeerDial(p peer.ID) bool {
 }
 
 func (g *gater) InterceptAddrDial(p peer.ID, a ma.Multiaddr) bool {
-	return !g.isBanned(p) && g.BasicConnectionGater.InterceptAddrDial(p, a)
+	return !g.isBanned(p) && g.allowed(a) && g.BasicConnectionGater.InterceptAddrDial(p, a)
+}
+
+func (g *gater) InterceptAccept(c network.ConnMultiaddrs) bool {
+	return g.allowed(c.RemoteMultiaddr()) && g.BasicConnectionGater.InterceptAccept(c)
+}
+
+// allowed applies netrestrict to an address.
+func (g *gater) allowed(a ma.Multiaddr) bool {
+	if len(g.restrict) == 0 {
+		return true
+	}
+	ip, err := manet.ToIP(a)
+	if err != nil {
+		return false
+	}
+	for _, n := range g.restrict {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, c network.ConnMultiaddrs) bool {

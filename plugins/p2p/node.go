@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/p2p/netutil"
 	"github.com/hashicorp/go-hclog"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -37,12 +38,8 @@ import (
 	"github.com/opalnode/opal/sdk/rollup"
 )
 
-// Transport limits (op-node v1.19.6).
-const (
-	dialTimeout = 10 * time.Second
-	// staticDialTimeout bounds one dial of a static peer.
-	staticDialTimeout = 10 * time.Second
-)
+// staticDialTimeout bounds one dial of a static peer.
+const staticDialTimeout = 10 * time.Second
 
 // node is one running p2p stack: the libp2p host, gossip on the four block
 // topics, discovery, req/resp, and the loops that keep static peers and bans.
@@ -106,6 +103,7 @@ func startNode(set settings, cfg *rollup.Config, hostSvc sdkhost.Host, signers *
 	if n.gater, err = newGater(ctx, n.store, n.static, time.Now); err != nil {
 		return nil, err
 	}
+	n.gater.restrict = set.netRestrict
 	ps, err := n.peerstore(ctx)
 	if err != nil {
 		return nil, err
@@ -133,10 +131,13 @@ func startNode(set settings, cfg *rollup.Config, hostSvc sdkhost.Host, signers *
 		libp2p.ConnectionManager(cm),
 		libp2p.ConnectionGater(n.gater),
 		libp2p.UserAgent(set.userAgent),
-		libp2p.Ping(true),
+		libp2p.Ping(set.ping),
 		libp2p.DisableRelay(),
 		libp2p.DisableMetrics(),
-		libp2p.WithDialTimeout(dialTimeout),
+		libp2p.WithDialTimeout(set.dialTimeout),
+	}
+	if set.nat {
+		opts = append(opts, libp2p.NATPortMap())
 	}
 	if set.advertiseIP != nil || set.advertiseTCP != 0 {
 		opts = append(opts, libp2p.AddrsFactory(n.advertised))
@@ -151,6 +152,13 @@ func startNode(set settings, cfg *rollup.Config, hostSvc sdkhost.Host, signers *
 		reqresp.Serve(n.host, cfg, hostSvc, log.Named("reqresp"), n.stats.reqresp)
 	}
 	n.sync = reqresp.NewClient(n.host, cfg, log.Named("sync"), n.stats.reqresp)
+	if set.onlyStatic {
+		static := map[peer.ID]bool{}
+		for _, s := range n.static {
+			static[s.ID] = true
+		}
+		n.sync.Only = func(id peer.ID) bool { return static[id] }
+	}
 	if !set.noDiscovery {
 		if err := n.startDiscovery(key); err != nil {
 			return nil, err
@@ -285,6 +293,7 @@ func (n *node) startDiscovery(key *ecdsa.PrivateKey) error {
 		Key: key, ChainID: n.rollup.L2ChainID.Uint64(), ListenIP: n.set.listenIP, UDPPort: n.set.listenUDP,
 		TCPPort: tcpPort, AdvertiseIP: n.set.advertiseIP, AdvertiseTCP: n.set.advertiseTCP,
 		AdvertiseUDP: n.set.advertiseUDP, Bootnodes: nodes, DBPath: n.set.discoveryDB,
+		NetRestrict: netlist(n.set.netRestrict),
 	})
 	if err != nil {
 		return fmt.Errorf("p2p discovery: %w", err)
@@ -314,7 +323,7 @@ func (n *node) discovered(ai peer.AddrInfo) {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), n.set.dialTimeout)
 		defer cancel()
 		if err := n.host.Connect(ctx, ai); err != nil {
 			n.log.Debug("dial of discovered peer failed", "peer", ai.ID, "err", err)
@@ -374,6 +383,18 @@ func (n *node) close() {
 	if n.store != nil {
 		_ = n.store.Close()
 	}
+}
+
+// netlist is the discovery form of the netrestrict masks (nil: none).
+func netlist(nets []*net.IPNet) *netutil.Netlist {
+	if len(nets) == 0 {
+		return nil
+	}
+	var l netutil.Netlist
+	for _, n := range nets {
+		l.Add(n.String())
+	}
+	return &l
 }
 
 func trimHex(s string) string {

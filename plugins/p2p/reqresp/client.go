@@ -35,6 +35,9 @@ type Client struct {
 	proto protocol.ID
 	log   hclog.Logger
 	stats *Stats
+	// Only, when set, limits the peers asked (op-node's
+	// --p2p.sync.onlyreqtostatic).
+	Only func(peer.ID) bool
 }
 
 // NewClient returns a client over h.
@@ -97,6 +100,9 @@ func (c *Client) fetchLinked(ctx context.Context, number uint64, want common.Has
 func (c *Client) servingPeers() []peer.ID {
 	var out []peer.ID
 	for _, p := range c.h.Network().Peers() {
+		if c.Only != nil && !c.Only(p) {
+			continue
+		}
 		if ok, err := c.h.Peerstore().SupportsProtocols(p, c.proto); err == nil && len(ok) > 0 {
 			out = append(out, p)
 		}
