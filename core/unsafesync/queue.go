@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -21,6 +22,11 @@ import (
 // maxQueuedPayloads bounds the unsafe payloads held while waiting for a gap
 // to be filled.
 const maxQueuedPayloads = 1024
+
+// reaskAfter is how long a gap may stay open after it was asked for before
+// it is asked for again (the answer was lost, or the peers that had it
+// left, or the p2p plugin restarted).
+const reaskAfter = 10 * time.Second
 
 // Engine is what the queue asks of engine control.
 type Engine interface {
@@ -50,6 +56,8 @@ type Config struct {
 	Peers   Peers
 	Log     hclog.Logger
 	Metrics *metrics.Metrics
+	// Now is the clock for re-asking (default time.Now).
+	Now func() time.Time
 }
 
 // Queue inserts unsafe payloads that extend the unsafe head, in order, and
@@ -61,7 +69,9 @@ type Queue struct {
 	log     hclog.Logger
 	metrics *metrics.Metrics
 	queue   map[uint64][]*eth.ExecutionPayloadEnvelope
-	asked   uint64 // highest number already requested
+	asked   uint64    // highest number already requested
+	askedAt time.Time // when it was
+	now     func() time.Time
 }
 
 // New returns an empty queue.
@@ -72,7 +82,10 @@ func New(c Config) *Queue {
 	if c.Metrics == nil {
 		c.Metrics = metrics.New()
 	}
-	return &Queue{eng: c.Engine, heads: c.Heads, peers: c.Peers, log: c.Log, metrics: c.Metrics}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Queue{eng: c.Engine, heads: c.Heads, peers: c.Peers, log: c.Log, metrics: c.Metrics, now: c.Now}
 }
 
 // OnEvent implements loop.Handler.
@@ -181,12 +194,14 @@ func (u *Queue) requestGap(ctx context.Context, from uint64) {
 	}
 	nums := u.numbers()
 	to := nums[0]
-	if to <= from || to <= u.asked {
+	now := u.now()
+	if to <= from || to <= u.asked && now.Sub(u.askedAt) < reaskAfter {
 		return
 	}
 	if err := u.peers.RequestRange(ctx, from, to); err != nil {
 		u.log.Debug("range request failed", "from", from, "to", to, "err", err)
 		return
 	}
-	u.asked = to
+	u.log.Debug("asked peers for the unsafe gap", "from", from, "to", to)
+	u.asked, u.askedAt = to, now
 }

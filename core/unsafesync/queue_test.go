@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -91,6 +92,13 @@ func TestQueueOrdersAndFillsGaps(t *testing.T) {
 	q.OnEvent(ctx, loop.Step{}) // nothing new: the gap is not asked again
 	if len(peers.asked) != 1 {
 		t.Fatalf("gap asked twice: %v", peers.asked)
+	}
+	// Still open after the re-ask delay: asked again (the answer was lost).
+	now := time.Now()
+	q.now = func() time.Time { return now.Add(reaskAfter) }
+	q.OnEvent(ctx, loop.Step{})
+	if len(peers.asked) != 2 || peers.asked[1] != [2]uint64{2, 3} {
+		t.Fatalf("open gap not asked again: %v", peers.asked)
 	}
 	q.OnEvent(ctx, Payload{Envelope: payload(2, 1)})
 	if h := st.Get().Unsafe; h.Number != 3 || h.Hash != hash(3, 1) || eng.fcus != 3 {
