@@ -209,10 +209,15 @@ func (s *Stack) StartVerifier(ctx context.Context, name string, adjust ...func(*
 
 // loopbackP2P is a p2p table for a node on 127.0.0.1 with in-memory
 // stores and no discovery: devnet peers find each other by static address.
+// Each node gets a fresh node key (a devnet node has no identity to keep).
 func loopbackP2P(port int) map[string]any {
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		panic(fmt.Sprintf("p2p node key: %v", err))
+	}
 	return map[string]any{
 		"listen_ip": "127.0.0.1", "listen_tcp": port, "no_discovery": true,
-		"peerstore_path": "memory", "discovery_path": "memory",
+		"peerstore_path": "memory", "discovery_path": "memory", "priv_raw": hexKey(key),
 	}
 }
 
