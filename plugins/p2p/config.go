@@ -61,7 +61,8 @@ const (
 //   - gossip_flood_publish (false): op-node's --p2p.gossip.flood-publish.
 //   - score_invalid_gossip (false): add a per-topic penalty for rejected
 //     gossip to the peer score (a peer sending a few invalid blocks is
-//     graylisted, then banned). op-node does not score invalid gossip; the
+//     graylisted and banned: the second rejected block within about 50
+//     epochs bans a non-static peer). op-node does not score invalid gossip; the
 //     default follows it, because during a signer rotation (until the next
 //     reload of the signer from L1) honest peers relay blocks this node
 //     rejects, and must not be banned for that.

@@ -76,7 +76,14 @@ func (n *node) scoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThreshol
 			params.Topics[blockmsg.Topic(n.rollup.L2ChainID, v)] = &pubsub.TopicScoreParams{
 				TopicWeight:                    1,
 				TimeInMeshQuantum:              slot,
-				InvalidMessageDeliveriesWeight: -10,
+				// Graylisting (score < -40) stops validation and so the
+				// count: the step that graylists must also cross the ban
+				// threshold (-100), and stay there until the next score
+				// snapshot (15 s). One rejected block gives -40 (not yet
+				// graylisted), a second -160, which the decay brings back
+				// above -100 only after about 30 s: the second rejected
+				// block within the decay (about 50 epochs) bans the peer.
+				InvalidMessageDeliveriesWeight: -40,
 				InvalidMessageDeliveriesDecay:  decay(50 * epoch),
 			}
 		}
