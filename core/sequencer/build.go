@@ -231,7 +231,16 @@ func (s *Sequencer) seal(ctx context.Context) {
 	engineTime := tGot.Sub(t0) + tIns.Sub(tGot) + tFcu.Sub(tf)
 	own := job.own + time.Since(t0) - engineTime
 	if s.gossip != nil {
-		if err := s.gossip.Publish(ctx, env); err != nil {
+		switch err := s.gossip.Publish(ctx, env); {
+		case err == nil:
+			s.unpublished = false
+		case errors.Is(err, eth.ErrUnsupported):
+			// No signing key: say it once, not at every block.
+			if !s.unpublished {
+				s.log.Warn("the sequencer's blocks are not gossiped", "err", err)
+			}
+			s.unpublished = true
+		default:
 			s.log.Warn("publishing the new block failed", "block", ref, "err", err)
 		}
 	}

@@ -26,24 +26,26 @@ const flagSequencerActive = "sequencer_active"
 
 // Sequencer builds blocks. It runs on the loop goroutine, except Timings.
 type Sequencer struct {
-	cfg        *rollup.Config
-	selector   Selector
-	attrs      Attributes
-	eng        Builder
-	l2         L2
-	l1         L1
-	view       Labels
-	heads      Heads
-	store      Flags
-	gossip     Publisher
-	lp         Poster
-	clock      Clock
-	log        hclog.Logger
-	metrics    *metrics.Metrics
-	maxSafeLag uint64
-	recover    bool
-	sealMargin time.Duration
-	retry      backoff.Backoff
+	cfg      *rollup.Config
+	selector Selector
+	attrs    Attributes
+	eng      Builder
+	l2       L2
+	l1       L1
+	view     Labels
+	heads    Heads
+	store    Flags
+	gossip   Publisher
+	// unpublished: the last publish was refused as unsupported (logged once).
+	unpublished bool
+	lp          Poster
+	clock       Clock
+	log         hclog.Logger
+	metrics     *metrics.Metrics
+	maxSafeLag  uint64
+	recover     bool
+	sealMargin  time.Duration
+	retry       backoff.Backoff
 
 	active bool
 	job    *buildJob
