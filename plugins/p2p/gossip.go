@@ -74,8 +74,8 @@ func (n *node) scoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThreshol
 	if n.set.scoreInvalid {
 		for v := blockmsg.V1; v <= blockmsg.V4; v++ {
 			params.Topics[blockmsg.Topic(n.rollup.L2ChainID, v)] = &pubsub.TopicScoreParams{
-				TopicWeight:                    1,
-				TimeInMeshQuantum:              slot,
+				TopicWeight:       1,
+				TimeInMeshQuantum: slot,
 				// Graylisting (score < -40) stops validation and so the
 				// count: the step that graylists must also cross the ban
 				// threshold (-100), and stay there until the next score
@@ -203,7 +203,7 @@ func (n *node) receive(ctx context.Context, v blockmsg.Version, sub *pubsub.Subs
 // fork. The local publication goes through the same validator, as in
 // op-node: a wrong key or a stale block cannot be published.
 func (n *node) publish(ctx context.Context, env *eth.ExecutionPayloadEnvelope) error {
-	if n.seqKey == nil {
+	if n.signer == nil {
 		return fmt.Errorf("%w: %v", eth.ErrUnsupported, errNoSigner)
 	}
 	if env == nil || env.ExecutionPayload == nil {
@@ -214,7 +214,7 @@ func (n *node) publish(ctx context.Context, env *eth.ExecutionPayloadEnvelope) e
 	if err != nil {
 		return fmt.Errorf("%w: encoding block %d: %v", eth.ErrInvalidArgument, env.ExecutionPayload.BlockNumber, err)
 	}
-	sig, err := blockmsg.Sign(n.seqKey, n.rollup.L2ChainID, body)
+	sig, err := n.signer.SignBlock(ctx, n.rollup.L2ChainID, blockmsg.PayloadHash(body))
 	if err != nil {
 		return fmt.Errorf("signing block %d: %w", env.ExecutionPayload.BlockNumber, err)
 	}

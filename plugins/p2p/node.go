@@ -52,7 +52,7 @@ type node struct {
 	topics  [4]*pubsub.Topic
 	val     *validator
 	signers *signerSet
-	seqKey  *ecdsa.PrivateKey
+	signer  BlockSigner // nil: this node does not publish
 	gater   *gater
 	disc    *discovery.Discovery
 	static  []peer.AddrInfo
@@ -85,10 +85,12 @@ func startNode(set settings, cfg *rollup.Config, hostSvc sdkhost.Host, signers *
 		return nil, err
 	}
 	if set.sequencerKey != "" {
-		if n.seqKey, err = crypto.HexToECDSA(trimHex(set.sequencerKey)); err != nil {
+		key, err := crypto.HexToECDSA(trimHex(set.sequencerKey))
+		if err != nil {
 			return nil, badKey("sequencer_key", "not a hex private key: %v", err)
 		}
-		log.Info("block signing key loaded", "address", crypto.PubkeyToAddress(n.seqKey.PublicKey))
+		n.signer = localSigner{key: key}
+		log.Info("block signing key loaded", "address", n.signer.Address())
 	}
 	if n.store, err = openStore(set.peerstore); err != nil {
 		return nil, fmt.Errorf("p2p peerstore %s: %w", set.peerstore, err)
