@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/p2p/netutil"
 	"github.com/hashicorp/go-hclog"
 	ds "github.com/ipfs/go-datastore"
@@ -28,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/opalnode/opal/plugins/p2p/discovery"
 	"github.com/opalnode/opal/plugins/p2p/nodekey"
@@ -62,6 +62,8 @@ type node struct {
 	sync    *reqresp.Client
 	deliver func(sdkp2p.Received)
 
+	// ctx is the node's lifetime: cancelled by close.
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -74,7 +76,7 @@ func startNode(set settings, cfg *rollup.Config, hostSvc sdkhost.Host, signers *
 	}
 	n := &node{log: log, set: set, rollup: cfg, signers: signers, stats: newStats(), mesh: newMeshTracer(), deliver: deliver}
 	ctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
+	n.ctx, n.cancel = ctx, cancel
 	defer func() {
 		if err != nil {
 			n.close()
@@ -85,7 +87,7 @@ func startNode(set settings, cfg *rollup.Config, hostSvc sdkhost.Host, signers *
 		return nil, err
 	}
 	if set.sequencerKey != "" {
-		key, err := crypto.HexToECDSA(trimHex(set.sequencerKey))
+		key, err := nodekey.Parse(set.sequencerKey)
 		if err != nil {
 			return nil, badKey("sequencer_key", "not a hex private key: %v", err)
 		}
@@ -226,7 +228,7 @@ func openStore(path string) (ds.Batching, error) {
 func (n *node) advertised(addrs []ma.Multiaddr) []ma.Multiaddr {
 	ip, port := n.set.advertiseIP, n.set.advertiseTCP
 	if ip == nil && len(addrs) > 0 {
-		if v, err := manet4(addrs[0]); err == nil {
+		if v, err := manet.ToIP(addrs[0]); err == nil {
 			ip = v
 		}
 	}
@@ -258,17 +260,6 @@ func (n *node) listenTCPPort() (int, error) {
 		}
 	}
 	return 0, errors.New("no tcp listener")
-}
-
-func manet4(a ma.Multiaddr) (net.IP, error) {
-	if v, err := a.ValueForProtocol(ma.P_IP4); err == nil {
-		return net.ParseIP(v), nil
-	}
-	v, err := a.ValueForProtocol(ma.P_IP6)
-	if err != nil {
-		return nil, err
-	}
-	return net.ParseIP(v), nil
 }
 
 func ipProto(ip net.IP) string {
@@ -304,9 +295,7 @@ func (n *node) startDiscovery(key *ecdsa.PrivateKey) error {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() { <-n.done(); cancel() }()
-		d.Run(ctx, n.discovered)
+		d.Run(n.ctx, n.discovered)
 	}()
 	n.log.Info("discovery started", "enr", d.Self().String(), "udp", d.LocalAddr())
 	return nil
@@ -363,18 +352,10 @@ func (n *node) keepStatic(ctx context.Context) {
 	}
 }
 
-func (n *node) done() <-chan struct{} {
-	if n.stats == nil {
-		return nil
-	}
-	return n.stats.closed
-}
-
 func (n *node) close() {
 	if n.cancel != nil {
 		n.cancel()
 	}
-	n.stats.close()
 	if n.disc != nil {
 		n.disc.Close()
 	}
@@ -397,11 +378,4 @@ func netlist(nets []*net.IPNet) *netutil.Netlist {
 		l.Add(n.String())
 	}
 	return &l
-}
-
-func trimHex(s string) string {
-	if len(s) >= 2 && (s[:2] == "0x" || s[:2] == "0X") {
-		return s[2:]
-	}
-	return s
 }

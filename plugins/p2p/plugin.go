@@ -225,15 +225,7 @@ func (p *Plugin) fetchLoop(n *node, start, end uint64) {
 }
 
 func (p *Plugin) fetchRange(n *node, start, end uint64) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-n.done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx := n.ctx
 	anchor, at, ok := p.anchor(end)
 	if !ok {
 		n.log.Warn("cannot fill the unsafe gap: no trusted block at or above its end yet", "from", start, "to", end)

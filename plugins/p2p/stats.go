@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/opalnode/opal/plugins/p2p/blockmsg"
@@ -16,20 +15,15 @@ type stats struct {
 	outcomes  [4][3]atomic.Uint64
 	published atomic.Uint64
 	reqresp   *reqresp.Stats
-
-	closeOnce sync.Once
-	closed    chan struct{}
 }
 
-func newStats() *stats { return &stats{closed: make(chan struct{}), reqresp: &reqresp.Stats{}} }
+func newStats() *stats { return &stats{reqresp: &reqresp.Stats{}} }
 
 func (s *stats) gossip(v blockmsg.Version, o Outcome) {
 	if i := v.TopicIndex(); i >= 0 && i < 4 {
 		s.outcomes[i][o].Add(1)
 	}
 }
-
-func (s *stats) close() { s.closeOnce.Do(func() { close(s.closed) }) }
 
 // counters renders the counts for Status: gossip_messages{topic, outcome},
 // gossip_published, reqresp_served{result}, reqresp_fetched and

@@ -190,13 +190,4 @@ func (v *validator) record(env *eth.ExecutionPayloadEnvelope) Verdict {
 	return Verdict{Outcome: Accept, Envelope: env}
 }
 
-// signed reports the accepted hashes at a height: the anchors that unsigned
-// req/resp answers are linked to.
-func (v *validator) signed(number uint64) []common.Hash {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	hashes, _ := v.seen.Peek(number)
-	return append([]common.Hash(nil), hashes...)
-}
-
 var errNoSigner = errors.New("no sequencer key: this node does not publish blocks")
