@@ -4,18 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/internal/bufnet"
 	pb "github.com/opalnode/opal/sdk/internal/pb/l1source/v1"
 )
 
@@ -61,25 +59,14 @@ func (s storageSource) StorageAt(_ context.Context, account common.Address, slot
 // as a plugin binary built then does.
 func dial(t *testing.T, impl Source, old bool) Source {
 	t.Helper()
-	lis := bufconn.Listen(1 << 20)
-	s := grpc.NewServer()
-	if old {
-		desc := pb.L1Source_ServiceDesc
-		desc.Methods = slices.DeleteFunc(slices.Clone(desc.Methods), func(m grpc.MethodDesc) bool { return m.MethodName == "StorageAt" })
-		s.RegisterService(&desc, &server{impl: impl})
-	} else {
-		pb.RegisterL1SourceServer(s, &server{impl: impl})
-	}
-	go func() { _ = s.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		s.Stop()
+	conn := bufnet.Dial(t, func(s *grpc.Server) {
+		if old {
+			desc := pb.L1Source_ServiceDesc
+			desc.Methods = slices.DeleteFunc(slices.Clone(desc.Methods), func(m grpc.MethodDesc) bool { return m.MethodName == "StorageAt" })
+			s.RegisterService(&desc, &server{impl: impl})
+		} else {
+			pb.RegisterL1SourceServer(s, &server{impl: impl})
+		}
 	})
 	return NewClient(conn, nil)
 }

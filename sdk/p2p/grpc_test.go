@@ -4,18 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/opalnode/opal/sdk/base"
 	"github.com/opalnode/opal/sdk/eth"
+	"github.com/opalnode/opal/sdk/internal/bufnet"
 	pb "github.com/opalnode/opal/sdk/internal/pb/p2p/v1"
 )
 
@@ -50,25 +48,14 @@ func (a adminGossip) Admin(_ context.Context, method string, params json.RawMess
 // Admin method).
 func dial(t *testing.T, impl Gossip, old bool) Gossip {
 	t.Helper()
-	lis := bufconn.Listen(1 << 20)
-	s := grpc.NewServer()
-	if old {
-		desc := pb.P2P_ServiceDesc
-		desc.Methods = slices.DeleteFunc(slices.Clone(desc.Methods), func(m grpc.MethodDesc) bool { return m.MethodName == "Admin" })
-		s.RegisterService(&desc, &server{impl: impl})
-	} else {
-		pb.RegisterP2PServer(s, &server{impl: impl})
-	}
-	go func() { _ = s.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		s.Stop()
+	conn := bufnet.Dial(t, func(s *grpc.Server) {
+		if old {
+			desc := pb.P2P_ServiceDesc
+			desc.Methods = slices.DeleteFunc(slices.Clone(desc.Methods), func(m grpc.MethodDesc) bool { return m.MethodName == "Admin" })
+			s.RegisterService(&desc, &server{impl: impl})
+		} else {
+			pb.RegisterP2PServer(s, &server{impl: impl})
+		}
 	})
 	return NewClient(conn, nil)
 }
