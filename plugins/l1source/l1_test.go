@@ -1,8 +1,9 @@
 package l1source
 
 import (
-	"context"
 	"crypto/ecdsa"
+	"errors"
+	"fmt"
 	"math/big"
 	"testing"
 
@@ -158,39 +159,51 @@ func (l *testL1) close() {
 }
 
 func (l *testL1) send(to common.Address, data []byte, gas uint64) error {
+	return l.add([]*types.Transaction{l.sign(to, data, gas)})
+}
+
+func (l *testL1) sign(to common.Address, data []byte, gas uint64) *types.Transaction {
 	tx := types.MustSignNewTx(l.key, l.signer, &types.DynamicFeeTx{
 		ChainID: l1ChainID, Nonce: l.nonce, GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(20 * params.GWei),
 		Gas: gas, To: &to, Data: data,
 	})
 	l.nonce++
-	return l.backend.APIBackend.SendTx(context.Background(), tx)
+	return tx
+}
+
+// add puts txs into the pool and has it promote them before it returns:
+// added one by one in the background, a transaction can sit queued behind
+// a stale nonce and miss the next block.
+func (l *testL1) add(txs []*types.Transaction) error {
+	return errors.Join(l.backend.TxPool().Add(txs, true)...)
 }
 
 // mine seals n blocks. Block i carries a batcher tx when odd, a call of the
 // watched contract (one log) when divisible by 3, and extra transfers up
-// to txsPerBlock transactions.
+// to txsPerBlock transactions. The tests read that layout, so a block
+// sealed without all of them is an error.
 func (l *testL1) mine(n, txsPerBlock int) error {
+	bc := l.backend.BlockChain()
 	for k := 0; k < n; k++ {
-		i := l.backend.BlockChain().CurrentBlock().Number.Uint64() + 1
-		sent := 0
+		i := bc.CurrentBlock().Number.Uint64() + 1
+		var txs []*types.Transaction
 		if i%2 == 1 {
-			if err := l.send(testInbox, []byte{0, byte(i), byte(i >> 8)}, 30_000); err != nil {
-				return err
-			}
-			sent++
+			txs = append(txs, l.sign(testInbox, []byte{0, byte(i), byte(i >> 8)}, 30_000))
 		}
 		if i%3 == 0 {
-			if err := l.send(testWatched, []byte{byte(i), 0xee}, 60_000); err != nil {
-				return err
-			}
-			sent++
+			txs = append(txs, l.sign(testWatched, []byte{byte(i), 0xee}, 60_000))
 		}
-		for ; sent < txsPerBlock; sent++ {
-			if err := l.send(common.BigToAddress(big.NewInt(int64(0x1000+sent))), nil, 21_000); err != nil {
-				return err
-			}
+		for len(txs) < txsPerBlock {
+			txs = append(txs, l.sign(common.BigToAddress(big.NewInt(int64(0x1000+len(txs)))), nil, 21_000))
+		}
+		if err := l.add(txs); err != nil {
+			return fmt.Errorf("block %d: %w", i, err)
 		}
 		l.beacon.Commit()
+		head := bc.GetBlockByNumber(bc.CurrentBlock().Number.Uint64())
+		if head.NumberU64() != i || head.Transactions().Len() != len(txs) {
+			return fmt.Errorf("block %d: sealed block %d with %d of its %d transactions", i, head.NumberU64(), head.Transactions().Len(), len(txs))
+		}
 	}
 	return nil
 }
