@@ -17,6 +17,9 @@ func (d *Deriver) Reset(_ context.Context, req sdkderiver.ResetRequest) (err err
 		return err
 	}
 	d.last = nil
+	if req.Offline {
+		return d.p.ResetOffline(req.SafeHead, req.SystemConfig, req.L1Start, req.L1SystemConfig)
+	}
 	return d.p.Reset(req.SafeHead, req.SystemConfig, req.L1Start, req.L1SystemConfig)
 }
 

@@ -2,7 +2,9 @@ package deriver_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/opalnode/opal/plugins/deriver"
 	"github.com/opalnode/opal/plugins/deriver/internal/refchain"
+	"github.com/opalnode/opal/plugins/deriver/l1info"
 	"github.com/opalnode/opal/sdk/base"
 	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
@@ -176,5 +179,84 @@ func TestPayloadInvalidReplacement(t *testing.T) {
 		if crypto.Keccak256Hash(tx) != want.TxHashes[i] {
 			t.Fatalf("deposit %d differs", i)
 		}
+	}
+}
+
+// standIn is the reference of the block built from res on a chain whose
+// hashes are made up (offline replay): the hash commits to the parent and
+// the attributes' timestamp and transactions, the origin comes from the
+// L1-info deposit as an engine would report it.
+func standIn(t *testing.T, c *refchain.Chain, res *sdkderiver.DerivedAttributes) eth.L2BlockRef {
+	t.Helper()
+	a := res.Attributes
+	h := crypto.NewKeccakState()
+	h.Write(res.Parent.Hash[:])
+	h.Write(binary.BigEndian.AppendUint64(nil, a.Timestamp))
+	for _, tx := range a.Transactions {
+		h.Write(crypto.Keccak256(tx))
+	}
+	var hash common.Hash
+	h.Read(hash[:])
+	ref, err := l1info.BlockRef(c.Rollup, l1info.L2Block{Hash: hash, ParentHash: res.Parent.Hash, Number: res.Parent.Number + 1, Time: a.Timestamp}, a.Transactions[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// TestRefchainOffline derives the reference chain on stand-in L2 hashes, as
+// replay does without an engine: with Offline set every block matches the
+// reference; without it the batches' parent checks fail on the stand-ins
+// and the chain differs (so the flag is what makes offline derivation work).
+func TestRefchainOffline(t *testing.T) {
+	t.Parallel()
+	c := loadRefchain(t)
+	for _, offline := range []bool{true, false} {
+		t.Run(fmt.Sprint("offline=", offline), func(t *testing.T) {
+			t.Parallel()
+			d := configured(t, c, deriver.New())
+			ctx := context.Background()
+			next := c.L1Index(c.Genesis.L1Origin.Number)
+			sys := c.Rollup.Genesis.SystemConfig
+			if err := d.Reset(ctx, sdkderiver.ResetRequest{SafeHead: c.Genesis, SystemConfig: sys, L1Start: c.L1[next].Ref(), L1SystemConfig: sys, Offline: offline}); err != nil {
+				t.Fatal(err)
+			}
+			parent, matched := c.Genesis, 0
+			for derived := 0; derived < len(c.L2); {
+				res, err := d.Step(ctx, parent)
+				if errors.Is(err, eth.ErrReset) && !offline {
+					t.Logf("reset after %d blocks: %v", derived, err)
+					break
+				}
+				if err != nil {
+					t.Fatalf("step on %d: %v", parent.Number, err)
+				}
+				if res.Outcome == sdkderiver.NeedL1 {
+					if next >= len(c.L1) {
+						break
+					}
+					if err := d.AddL1Block(ctx, c.L1[next]); err != nil {
+						t.Fatal(err)
+					}
+					next++
+					continue
+				}
+				if res.Outcome != sdkderiver.Attributes {
+					continue
+				}
+				if len(c.Compare(res.Attributes.Attributes, c.L2[derived])) == 0 {
+					matched++
+				}
+				parent = standIn(t, c, res.Attributes)
+				derived++
+			}
+			switch {
+			case offline && matched != len(c.L2):
+				t.Fatalf("offline: %d of %d blocks match the reference", matched, len(c.L2))
+			case !offline && matched == len(c.L2):
+				t.Fatal("stand-in hashes passed the parent checks without Offline")
+			}
+			t.Logf("offline=%v: %d of %d blocks match", offline, matched, len(c.L2))
+		})
 	}
 }

@@ -18,7 +18,8 @@ import (
 
 // ProtocolVersion is the version of the contract in
 // sdk/proto/opal/deriver/v1 ("major.minor").
-const ProtocolVersion = "1.0"
+// 1.1 added ResetRequest.Offline.
+const ProtocolVersion = "1.1"
 
 // ResetRequest positions the deriver.
 type ResetRequest struct {
@@ -31,6 +32,14 @@ type ResetRequest struct {
 	// L1SystemConfig is the system config in effect when L1Start is read
 	// (for batcher authentication).
 	L1SystemConfig eth.SystemConfig
+	// Offline says the L2 chain is not executed (offline replay, since
+	// 1.1): the parents Step is given after this reset carry stand-in
+	// hashes, made up by the caller from the attributes, so the deriver
+	// must not check a batch's parent hash against them. Everything else
+	// (timestamps, origins, transactions of overlapping span batches) is
+	// checked as usual. A 1.0 deriver does not see the flag; replay
+	// refuses it.
+	Offline bool
 }
 
 // Outcome says what a Step produced.

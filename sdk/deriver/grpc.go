@@ -82,6 +82,7 @@ func (s *server) Reset(ctx context.Context, r *pb.ResetRequest) (*pb.ResetRespon
 		SystemConfig:   d.SystemConfig(r.SystemConfig),
 		L1Start:        d.L1Ref(r.L1Start),
 		L1SystemConfig: d.SystemConfig(r.L1SystemConfig),
+		Offline:        r.Offline,
 	}
 	if err := d.Err(); err != nil {
 		return nil, wire.ToStatus(err)
@@ -168,6 +169,7 @@ func (c *client) Reset(ctx context.Context, req ResetRequest) error {
 		SystemConfig:   wire.SystemConfigToProto(req.SystemConfig),
 		L1Start:        wire.L1RefToProto(req.L1Start),
 		L1SystemConfig: wire.SystemConfigToProto(req.L1SystemConfig),
+		Offline:        req.Offline,
 	})
 	return wire.FromStatus(ctx, err)
 }

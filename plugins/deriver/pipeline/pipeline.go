@@ -78,6 +78,18 @@ func New(cfg Config) (*Pipeline, error) {
 // batcher authentication). l1Start must not be after the safe head's L1
 // origin: the origins of the next blocks are read from the fed blocks.
 func (p *Pipeline) Reset(safeHead eth.L2BlockRef, safeConfig eth.SystemConfig, l1Start eth.L1BlockRef, l1Config eth.SystemConfig) error {
+	return p.reset(safeHead, safeConfig, l1Start, l1Config, false)
+}
+
+// ResetOffline is Reset for a replay without an engine: the L2 hashes the
+// caller passes as parents are stand-ins (it has no state roots to compute
+// the real ones), so the batch checks that compare a batch's parent hash
+// with the safe head's are skipped. Every other rule applies unchanged.
+func (p *Pipeline) ResetOffline(safeHead eth.L2BlockRef, safeConfig eth.SystemConfig, l1Start eth.L1BlockRef, l1Config eth.SystemConfig) error {
+	return p.reset(safeHead, safeConfig, l1Start, l1Config, true)
+}
+
+func (p *Pipeline) reset(safeHead eth.L2BlockRef, safeConfig eth.SystemConfig, l1Start eth.L1BlockRef, l1Config eth.SystemConfig, offline bool) error {
 	if l1Start.Number > safeHead.L1Origin.Number {
 		return fmt.Errorf("%w: L1 start %s is after the safe head's L1 origin %s", eth.ErrInvalidArgument, l1Start, safeHead.L1Origin)
 	}
@@ -94,6 +106,7 @@ func (p *Pipeline) Reset(safeHead eth.L2BlockRef, safeConfig eth.SystemConfig, l
 	p.batches.resetTo(l1Start)
 	p.attrs.reset()
 	p.check.l2Err = nil
+	p.check.offline, p.attrs.offline = offline, offline
 	p.chain.reset(safeHead, safeConfig)
 	p.replacement = nil
 	p.isReset = true

@@ -1,5 +1,5 @@
 // opal deriver plugin contract.
-// protocol: 1.0
+// protocol: 1.1
 //
 // The deriver is a deterministic state machine: Reset puts it at a safe
 // head, AddL1Block feeds it the next L1 block, Step pulls the next payload
@@ -94,8 +94,12 @@ type ResetRequest struct {
 	L1Start *v1.L1BlockRef `protobuf:"bytes,3,opt,name=l1_start,json=l1Start,proto3" json:"l1_start,omitempty"`
 	// The system config in effect at l1_start (for batcher authentication).
 	L1SystemConfig *v1.SystemConfig `protobuf:"bytes,4,opt,name=l1_system_config,json=l1SystemConfig,proto3" json:"l1_system_config,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The L2 chain is not executed (offline replay, since 1.1): the hashes of
+	// the blocks derived since this reset are stand-ins, so a batch's parent
+	// hash cannot be checked against them and is not.
+	Offline       bool `protobuf:"varint,5,opt,name=offline,proto3" json:"offline,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResetRequest) Reset() {
@@ -154,6 +158,13 @@ func (x *ResetRequest) GetL1SystemConfig() *v1.SystemConfig {
 		return x.L1SystemConfig
 	}
 	return nil
+}
+
+func (x *ResetRequest) GetOffline() bool {
+	if x != nil {
+		return x.Offline
+	}
+	return false
 }
 
 type ResetResponse struct {
@@ -654,12 +665,13 @@ var File_opal_deriver_v1_deriver_proto protoreflect.FileDescriptor
 
 const file_opal_deriver_v1_deriver_proto_rawDesc = "" +
 	"\n" +
-	"\x1dopal/deriver/v1/deriver.proto\x12\x0fopal.deriver.v1\x1a\x1aopal/common/v1/types.proto\"\x89\x02\n" +
+	"\x1dopal/deriver/v1/deriver.proto\x12\x0fopal.deriver.v1\x1a\x1aopal/common/v1/types.proto\"\xa3\x02\n" +
 	"\fResetRequest\x127\n" +
 	"\tsafe_head\x18\x01 \x01(\v2\x1a.opal.common.v1.L2BlockRefR\bsafeHead\x12A\n" +
 	"\rsystem_config\x18\x02 \x01(\v2\x1c.opal.common.v1.SystemConfigR\fsystemConfig\x125\n" +
 	"\bl1_start\x18\x03 \x01(\v2\x1a.opal.common.v1.L1BlockRefR\al1Start\x12F\n" +
-	"\x10l1_system_config\x18\x04 \x01(\v2\x1c.opal.common.v1.SystemConfigR\x0el1SystemConfig\"\x0f\n" +
+	"\x10l1_system_config\x18\x04 \x01(\v2\x1c.opal.common.v1.SystemConfigR\x0el1SystemConfig\x12\x18\n" +
+	"\aoffline\x18\x05 \x01(\bR\aoffline\"\x0f\n" +
 	"\rResetResponse\"F\n" +
 	"\x11AddL1BlockRequest\x121\n" +
 	"\x05block\x18\x01 \x01(\v2\x1b.opal.common.v1.L1BlockDataR\x05block\"\x14\n" +

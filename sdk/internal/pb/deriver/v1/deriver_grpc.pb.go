@@ -1,5 +1,5 @@
 // opal deriver plugin contract.
-// protocol: 1.0
+// protocol: 1.1
 //
 // The deriver is a deterministic state machine: Reset puts it at a safe
 // head, AddL1Block feeds it the next L1 block, Step pulls the next payload
