@@ -8,6 +8,8 @@
 //	opal config check FILE        validate a config file and print the effective config
 //	opal rollup-config [flags]    print the chain's effective rollup config (rollup.json)
 //	opal inspect FILE             decode batcher data (tx, frames, channel, batch, blob) as JSON
+//	opal archive record ... OUT   record an L1 range into an archive file
+//	opal replay --archive FILE    derive from an archive, no L1 and no engine (A/B with two derivers)
 //	opal version                  print the version
 package main
 
@@ -38,6 +40,11 @@ const usage = `usage:
                               --op-node leaves out opal's dependency_set field)
   opal inspect [--network N | --rollup.config F] [--kind K] FILE|-
                               decode a batcher tx, frames, channel, batch or blob as JSON
+  opal archive record --l1 URL [--l1.beacon URL] [--from N] --to M (--network N | --rollup.config F) OUT
+                              record an L1 range (headers, batcher txs, receipts, blobs) into one archive file
+  opal replay --archive FILE (--network N | --rollup.config F) [--deriver A [--deriver B]]
+                              derive from an archive with no L1 and no engine: the attributes as JSON lines,
+                              or with two derivers the blocks where B's attributes differ from A's
   opal version                print the version`
 
 func dispatch(args []string) error {
@@ -65,6 +72,10 @@ func dispatch(args []string) error {
 		return devnetCmd(args[1:])
 	case "inspect":
 		return inspectCmd(args[1:])
+	case "archive":
+		return archiveCmd(args[1:])
+	case "replay":
+		return replayCmd(args[1:])
 	case "version":
 		fmt.Println(versionString())
 		return nil

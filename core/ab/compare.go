@@ -29,9 +29,9 @@ type FieldDiff struct {
 // maxValue bounds a value kept as text: a transaction can be 128 KiB.
 const maxValue = 200
 
-// Compare lists every field where a and b differ, in the order the fields
-// are listed in the issue of record: timestamp, the transactions one by
-// one, then the block-building fields. Equal attributes give nil.
+// Compare lists every field where a and b differ, in a fixed order:
+// timestamp, the transactions one by one, then the block-building fields.
+// Equal attributes give nil.
 func Compare(a, b *eth.PayloadAttributes) []FieldDiff {
 	if a == nil || b == nil {
 		if a == b {
