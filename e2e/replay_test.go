@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -117,4 +119,82 @@ func TestRecordAndReplayRefchain(t *testing.T) {
 	if run.Compared < 600 || run.Diverged != 0 {
 		t.Fatalf("default against itself: %d compared, %d diverged", run.Compared, run.Diverged)
 	}
+
+	// Against the example variant with a shorter sequencing window W: a
+	// batch included more than W L1 blocks after its epoch is dropped, so
+	// the chains part at or after the first block the default derived from
+	// data that late, never before; with W no shorter than the latest
+	// batch, the changed rule never binds and nothing diverges.
+	variant, sum := buildVariant(t)
+	lateness := map[uint64]uint64{}
+	var maxLate uint64
+	sc = bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var l struct {
+			L2Block     uint64                  `json:"l2_block"`
+			L1Origin    struct{ Number uint64 } `json:"l1_origin"`
+			DerivedFrom struct{ Number uint64 } `json:"derived_from"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		lateness[l.L2Block] = l.DerivedFrom.Number - l.L1Origin.Number
+		maxLate = max(maxLate, lateness[l.L2Block])
+	}
+	against := func(window uint64) []uint64 {
+		abOut := opal("replay", "--archive", archive, "--rollup.config", rollupJSON, "--deriver", "default",
+			"--deriver", variant+"@"+sum, "--deriver.config", "", "--deriver.config", fmt.Sprintf(`{"seq_window_size": %d}`, window))
+		var diverged []uint64
+		for _, l := range strings.Split(strings.TrimSpace(string(abOut)), "\n") {
+			var d struct {
+				Kind    string
+				L2Block uint64 `json:"l2_block"`
+			}
+			if err := json.Unmarshal([]byte(l), &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Kind == "divergence" {
+				diverged = append(diverged, d.L2Block)
+			}
+		}
+		return diverged
+	}
+	if maxLate < 3 {
+		t.Fatalf("the reference's batches are at most %d L1 blocks late: no window to test", maxLate)
+	}
+	window := maxLate - 2
+	firstLate := uint64(0)
+	for n := uint64(1); n <= 600 && firstLate == 0; n++ {
+		if lateness[n] > window {
+			firstLate = n
+		}
+	}
+	diverged := against(window)
+	if len(diverged) == 0 || diverged[0] < firstLate {
+		t.Fatalf("window %d: first late block %d, divergences from %v", window, firstLate, diverged[:min(len(diverged), 5)])
+	}
+	t.Logf("window %d: first late block %d, %d divergences from block %d", window, firstLate, len(diverged), diverged[0])
+	if d := against(maxLate); len(d) != 0 {
+		t.Fatalf("window %d (the latest batch's lateness): %d divergences from block %d", maxLate, len(d), d[0])
+	}
+}
+
+// buildVariant builds examples/variantderiver as an outside author would
+// (its own module, no workspace) and returns its path and sha256.
+func buildVariant(t *testing.T) (string, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "variantderiver")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = filepath.Join("..", "examples", "variantderiver")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the variant: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(data)
+	return out, hex.EncodeToString(h[:])
 }

@@ -1,8 +1,11 @@
 // Package replay runs derivers over recorded L1 data with no L1 node and no
 // engine: the primary deriver's attributes make the L2 chain, and a second
-// deriver, when given, is stepped on the same chain with the same L1 blocks
-// in the same order and its attributes are compared with the primary's,
-// block by block.
+// deriver, when given, is fed the same L1 blocks in the same order, builds
+// its own chain from its own attributes (the chain it would derive), and
+// its attributes are compared with the primary's, block by block. Once a
+// changed rule makes the chains part, later blocks usually differ too (an
+// epoch advanced differently shows in every L1-info deposit after it): the
+// first divergence is where the rule first mattered.
 //
 // Without an engine there are no state roots, hence no real L2 block
 // hashes: each derived block gets a stand-in hash (see Chain) and the
@@ -96,6 +99,8 @@ type run struct {
 	// stopped.
 	primaryAt, shadowAt int
 	shadowOn            bool
+	// shadowHead is the head of the shadow's own chain.
+	shadowHead eth.L2BlockRef
 }
 
 // block returns the archive's i-th block (from genesis), reading ahead as
@@ -171,6 +176,7 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.shadowHead = parent
 	r.st.FirstL2 = parent.Number + 1
 	for r.o.Limit == 0 || r.st.L2Blocks < r.o.Limit {
 		if err := ctx.Err(); err != nil {
@@ -236,15 +242,16 @@ func (r *run) feedPrimary(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// compare steps the shadow on the primary's parent until it has
-// attributes, and records how they differ from the primary's. A shadow
-// that fails or runs out of L1 first is reported and stopped; the primary
-// goes on.
+// compare steps the shadow on its own head until it has attributes, and
+// records how they differ from the primary's for the same block number. A
+// shadow that fails or runs out of L1 first is reported and stopped; the
+// primary goes on.
 func (r *run) compare(ctx context.Context, want *sdkderiver.DerivedAttributes) error {
+	parent := r.shadowHead
 	for {
-		res, err := r.o.Shadow.Step(ctx, want.Parent)
+		res, err := r.o.Shadow.Step(ctx, parent)
 		if err != nil {
-			r.stopShadow(fmt.Sprintf("step on L2 block %d: %v", want.Parent.Number, err))
+			r.stopShadow(fmt.Sprintf("step on L2 block %d: %v", parent.Number, err))
 			return nil
 		}
 		switch res.Outcome {
@@ -264,10 +271,16 @@ func (r *run) compare(ctx context.Context, want *sdkderiver.DerivedAttributes) e
 			}
 		case sdkderiver.Attributes:
 			got := res.Attributes
-			if got == nil || got.Attributes == nil || got.Parent != want.Parent {
-				r.stopShadow(fmt.Sprintf("attributes for a parent it was not given (want %s)", want.Parent.ID()))
+			if got == nil || got.Attributes == nil || got.Parent != parent {
+				r.stopShadow(fmt.Sprintf("attributes for a parent it was not given (want %s)", parent.ID()))
 				return nil
 			}
+			next, err := r.o.Chain(parent, got.Attributes)
+			if err != nil {
+				r.stopShadow(fmt.Sprintf("L2 block %d: %v", parent.Number+1, err))
+				return nil
+			}
+			r.shadowHead = next
 			r.st.Compared++
 			if diffs := ab.Compare(want.Attributes, got.Attributes); len(diffs) > 0 {
 				return r.diverged(want, diffs)

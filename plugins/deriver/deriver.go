@@ -29,6 +29,9 @@ const Version = "1.0.0"
 // Deriver implements the sdk's deriver.Deriver. It is not safe for
 // concurrent use; the core calls it from its single loop goroutine.
 type Deriver struct {
+	// variant is set for a deriver built by NewVariant.
+	variant *Variant
+
 	cfg *rollup.Config
 	l1  *params.ChainConfig
 	p   *pipeline.Pipeline
@@ -42,8 +45,11 @@ var _ sdkderiver.Deriver = (*Deriver)(nil)
 // New returns an unconfigured deriver.
 func New() *Deriver { return &Deriver{} }
 
-// Info names the implementation "default".
+// Info names the implementation "default", or the variant's name.
 func (d *Deriver) Info(context.Context) (base.Info, error) {
+	if v := d.variant; v != nil {
+		return base.Info{Name: v.Name, Version: v.Version}, nil
+	}
 	return base.Info{Name: "default", Version: Version}, nil
 }
 
@@ -56,7 +62,8 @@ func (d *Deriver) Configure(ctx context.Context, req base.ConfigureRequest) erro
 	if req.Rollup == nil {
 		return fmt.Errorf("%w: rollup config required", eth.ErrInvalidArgument)
 	}
-	if err := checkPluginConfig(req.Config); err != nil {
+	rc, rules, err := d.rules(req)
+	if err != nil {
 		return err
 	}
 	l1 := req.L1ChainConfig
@@ -67,7 +74,7 @@ func (d *Deriver) Configure(ctx context.Context, req base.ConfigureRequest) erro
 		return fmt.Errorf("%w: rollup.l1_chain_config: L1 chain %v is not a known network; its chain config is needed for the blob base fee from Ecotone on",
 			eth.ErrInvalidArgument, req.Rollup.L1ChainID)
 	}
-	pc := pipeline.Config{Rollup: req.Rollup, L1: l1}
+	pc := pipeline.Config{Rollup: rc, L1: l1, ExtraBatchers: rules.ExtraBatchers}
 	if req.Host != nil {
 		pc.SafeChain = req.Host
 	}
@@ -75,7 +82,7 @@ func (d *Deriver) Configure(ctx context.Context, req base.ConfigureRequest) erro
 	if err != nil {
 		return fmt.Errorf("%w: %v", eth.ErrInvalidArgument, err)
 	}
-	d.cfg, d.l1, d.p, d.last = req.Rollup, l1, p, nil
+	d.cfg, d.l1, d.p, d.last = rc, l1, p, nil
 	return nil
 }
 

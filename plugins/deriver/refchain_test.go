@@ -3,6 +3,7 @@ package deriver_test
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -258,5 +259,98 @@ func TestRefchainOffline(t *testing.T) {
 			}
 			t.Logf("offline=%v: %d of %d blocks match", offline, matched, len(c.L2))
 		})
+	}
+}
+
+// deriveRefchain derives the reference chain with d from genesis, the
+// system config's batcher replaced by batcher when set, and counts the
+// blocks equal to the reference's. With the batcher replaced the L1-info
+// deposits differ from the reference's (they carry the batcher), so there
+// the blocks whose transactions are the reference's but for that deposit
+// are counted.
+func deriveRefchain(t *testing.T, c *refchain.Chain, d sdkderiver.Deriver, batcher *common.Address) int {
+	t.Helper()
+	ctx := context.Background()
+	next := c.L1Index(c.Genesis.L1Origin.Number)
+	sys := c.Rollup.Genesis.SystemConfig
+	if batcher != nil {
+		sys.BatcherAddr = *batcher
+	}
+	if err := d.Reset(ctx, sdkderiver.ResetRequest{SafeHead: c.Genesis, SystemConfig: sys, L1Start: c.L1[next].Ref(), L1SystemConfig: sys, Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	parent, matched := c.Genesis, 0
+	for derived := 0; derived < len(c.L2); {
+		res, err := d.Step(ctx, parent)
+		if err != nil {
+			t.Fatalf("step on %d: %v", parent.Number, err)
+		}
+		switch res.Outcome {
+		case sdkderiver.NeedL1:
+			if next >= len(c.L1) {
+				return matched
+			}
+			if err := d.AddL1Block(ctx, c.L1[next]); err != nil {
+				t.Fatal(err)
+			}
+			next++
+		case sdkderiver.Attributes:
+			a, want := res.Attributes.Attributes, c.L2[derived]
+			switch {
+			case batcher == nil:
+				if len(c.Compare(a, want)) == 0 {
+					matched++
+				}
+			case a.Timestamp == want.Timestamp && len(a.Transactions) == len(want.TxHashes):
+				same := true
+				for i, tx := range a.Transactions[1:] {
+					same = same && crypto.Keccak256Hash(tx) == want.TxHashes[i+1]
+				}
+				if same {
+					matched++
+				}
+			}
+			parent = standIn(t, c, res.Attributes)
+			derived++
+		}
+	}
+	return matched
+}
+
+// A variant is the default pipeline with one rule changed: each rule
+// changes the derived chain where it matters, and a variant names itself.
+func TestVariantRules(t *testing.T) {
+	t.Parallel()
+	c := loadRefchain(t)
+	variant := func(r deriver.Rules) sdkderiver.Deriver {
+		return configured(t, c, deriver.NewVariant(deriver.Variant{Name: "test", Version: "1", Rules: func(json.RawMessage) (deriver.Rules, error) { return r, nil }}))
+	}
+	batcher := c.Rollup.Genesis.SystemConfig.BatcherAddr
+	other := common.HexToAddress("0x000000000000000000000000000000000000bad0")
+	n := len(c.L2)
+	for _, tc := range []struct {
+		name    string
+		d       sdkderiver.Deriver
+		batcher *common.Address
+		match   func(int) bool
+	}{
+		{"default", configured(t, c, deriver.New()), nil, func(m int) bool { return m == n }},
+		{"default, batcher replaced", configured(t, c, deriver.New()), &other, func(m int) bool { return m < n }},
+		{"extra batcher accepts the real one", variant(deriver.Rules{ExtraBatchers: []common.Address{batcher}}), &other, func(m int) bool { return m == n }},
+		{"sequencing window of 2 L1 blocks", variant(deriver.Rules{SeqWindowSize: 2}), nil, func(m int) bool { return m < n }},
+	} {
+		if m := deriveRefchain(t, c, tc.d, tc.batcher); !tc.match(m) {
+			t.Errorf("%s: %d of %d blocks match the reference", tc.name, m, n)
+		} else {
+			t.Logf("%s: %d of %d blocks match the reference", tc.name, m, n)
+		}
+	}
+	info, _ := variant(deriver.Rules{SeqWindowSize: 9}).Info(context.Background())
+	if info.Name != "test" {
+		t.Fatalf("variant reports %q", info.Name)
+	}
+	bad := deriver.NewVariant(deriver.Variant{Name: "default", Rules: func(json.RawMessage) (deriver.Rules, error) { return deriver.Rules{}, nil }})
+	if err := bad.Configure(context.Background(), base.ConfigureRequest{Rollup: c.Rollup, L1ChainConfig: c.L1Config}); !errors.Is(err, eth.ErrInvalidArgument) {
+		t.Fatalf("a variant named default: %v", err)
 	}
 }

@@ -29,6 +29,11 @@ type Config struct {
 	// DecodeBlob turns a blob into batcher data. Nil uses the blob
 	// encoding of the spec (see decodeBlob). A decoding error drops the blob.
 	DecodeBlob func(*kzg4844.Blob) ([]byte, error)
+	// ExtraBatchers are accepted as batch senders next to the system
+	// config's batcher. The spec accepts only that one: this is for
+	// variants of the rules (A/B derivation), never for a node following a
+	// chain.
+	ExtraBatchers []common.Address
 	// Logger receives what the pipeline drops and why; nil discards it.
 	// Logging never changes the pipeline's results.
 	Logger *slog.Logger

@@ -61,7 +61,7 @@ func New(cfg Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, log: cfg.logger()}
 	r := cfg.Rollup
 	p.trav = traversal{cfg: r, log: p.log}
-	p.retr = retrieval{cfg: r, log: p.log, decodeBlob: cfg.DecodeBlob, prev: &p.trav}
+	p.retr = retrieval{cfg: r, log: p.log, decodeBlob: cfg.DecodeBlob, prev: &p.trav, extraBatchers: cfg.ExtraBatchers}
 	p.frames = frameQueue{cfg: r, log: p.log, prev: &p.retr}
 	p.chans = channelMux{cfg: r, log: p.log, prev: &p.frames}
 	p.reader = channelReader{cfg: r, log: p.log, prev: &p.chans}

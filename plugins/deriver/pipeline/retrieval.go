@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -26,10 +27,13 @@ type l1BlockSource interface {
 // of calldata transactions, and from Ecotone the decoded blobs of blob
 // transactions (whose calldata is ignored).
 type retrieval struct {
-	cfg        *rollup.Config
-	log        *slog.Logger
-	decodeBlob func(*kzg4844.Blob) ([]byte, error)
-	prev       l1BlockSource
+	cfg *rollup.Config
+	// extraBatchers are accepted next to the system config's batcher (a
+	// variant's rule; empty for the spec).
+	extraBatchers []common.Address
+	log           *slog.Logger
+	decodeBlob    func(*kzg4844.Blob) ([]byte, error)
+	prev          l1BlockSource
 
 	opened *eth.L1BlockData // the block datas was read from
 	datas  [][]byte
@@ -114,7 +118,7 @@ func (r *retrieval) batcherTx(tx eth.L1Tx, signer types.Signer, batcher common.A
 	// decoded here rather than by go-ethereum, which does not know the type.
 	if tx.Raw[0] == deposit.TxType {
 		dep, err := deposit.Decode(tx.Raw)
-		if err != nil || dep.To == nil || *dep.To != r.cfg.BatchInboxAddress || dep.From != batcher {
+		if err != nil || dep.To == nil || *dep.To != r.cfg.BatchInboxAddress || (dep.From != batcher && !slices.Contains(r.extraBatchers, dep.From)) {
 			return nil, nil, false
 		}
 		return dep.Data, nil, true
@@ -132,7 +136,7 @@ func (r *retrieval) batcherTx(tx eth.L1Tx, signer types.Signer, batcher common.A
 		return nil, nil, false
 	}
 	from, err := types.Sender(signer, &t)
-	if err != nil || from != batcher {
+	if err != nil || (from != batcher && !slices.Contains(r.extraBatchers, from)) {
 		r.log.Debug("ignoring inbox tx from an unauthorized sender", "tx", tx.Index, "from", from, "err", err)
 		return nil, nil, false
 	}
