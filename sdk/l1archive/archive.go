@@ -17,6 +17,7 @@ package l1archive
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -63,6 +64,9 @@ type Header struct {
 	L2ChainID uint64 `json:"l2_chain_id,omitempty"`
 	// CreatedBy is the program that wrote the archive, for the record.
 	CreatedBy string `json:"created_by,omitempty"`
+	// L1ChainConfig is the L1's chain config (go-ethereum's JSON), when the
+	// recorder knew it: replay needs it for the blob base fee schedule.
+	L1ChainConfig json.RawMessage `json:"l1_chain_config,omitempty"`
 }
 
 func (h *Header) check() error {
