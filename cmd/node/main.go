@@ -10,6 +10,7 @@
 //	opal inspect FILE             decode batcher data (tx, frames, channel, batch, blob) as JSON
 //	opal archive record ... OUT   record an L1 range into an archive file
 //	opal replay --archive FILE    derive from an archive, no L1 and no engine (A/B with two derivers)
+//	opal ab report FILE [--html OUT]  an A/B report as one HTML file, or a text summary
 //	opal version                  print the version
 package main
 
@@ -45,6 +46,9 @@ const usage = `usage:
   opal replay --archive FILE (--network N | --rollup.config F) [--deriver A [--deriver B]]
                               derive from an archive with no L1 and no engine: the attributes as JSON lines,
                               or with two derivers the blocks where B's attributes differ from A's
+  opal ab report FILE|- [--html OUT]
+                              an A/B report (opal replay with two derivers) as one self-contained HTML file,
+                              or without --html a short text summary
   opal version                print the version`
 
 func dispatch(args []string) error {
@@ -76,6 +80,8 @@ func dispatch(args []string) error {
 		return archiveCmd(args[1:])
 	case "replay":
 		return replayCmd(args[1:])
+	case "ab":
+		return abCmd(args[1:])
 	case "version":
 		fmt.Println(versionString())
 		return nil
