@@ -49,14 +49,16 @@ func Compare(a, b *eth.PayloadAttributes) []FieldDiff {
 	n := max(len(a.Transactions), len(b.Transactions))
 	for i := 0; i < n; i++ {
 		var x, y []byte
-		if i < len(a.Transactions) {
+		inA, inB := i < len(a.Transactions), i < len(b.Transactions)
+		if inA {
 			x = a.Transactions[i]
 		}
-		if i < len(b.Transactions) {
+		if inB {
 			y = b.Transactions[i]
 		}
-		if !bytes.Equal(x, y) {
-			d = append(d, FieldDiff{Field: "transactions[" + strconv.Itoa(i) + "]", A: cut(txText(x, i < len(a.Transactions))), B: cut(txText(y, i < len(b.Transactions)))})
+		// An empty transaction on one side is not an absent one.
+		if inA != inB || !bytes.Equal(x, y) {
+			d = append(d, FieldDiff{Field: "transactions[" + strconv.Itoa(i) + "]", A: cut(txText(x, inA)), B: cut(txText(y, inB))})
 		}
 	}
 	add("transactions.count", strconv.Itoa(len(a.Transactions)), strconv.Itoa(len(b.Transactions)))

@@ -77,6 +77,21 @@ type Scheduler interface {
 	RequestStep()
 }
 
+// Observer is told, in order, every input the driver gives the deriver
+// and every block it derives (A/B shadow mode mirrors them to a second
+// deriver). It runs on the loop goroutine and must not block.
+type Observer interface {
+	// Reset: the deriver was reset with req.
+	Reset(req sdkderiver.ResetRequest)
+	// Fed: the deriver was given this L1 block.
+	Fed(block *eth.L1BlockData)
+	// Derived: the deriver derived da on parent and engine control applied
+	// it as next.
+	Derived(parent eth.L2BlockRef, da *sdkderiver.DerivedAttributes, next eth.L2BlockRef)
+	// Invalid: the engine rejected da on parent and the deriver was told.
+	Invalid(parent eth.L2BlockRef, da *sdkderiver.DerivedAttributes)
+}
+
 // Config of the driver.
 type Config struct {
 	Rollup  *rollup.Config
@@ -94,6 +109,8 @@ type Config struct {
 	// OnReorg is told the L1 number below which derived data is still good
 	// after an L1 reorg moved the safe head back (the safe-head index).
 	OnReorg func(l1Number uint64)
+	// Observer, when set, is told the deriver's inputs and outputs.
+	Observer Observer
 }
 
 // Derivation is the driver. It runs on the loop goroutine.
@@ -109,6 +126,7 @@ type Derivation struct {
 	log     hclog.Logger
 	metrics *metrics.Metrics
 	confs   uint64
+	obs     Observer
 
 	needReset bool
 	halted    error
@@ -129,7 +147,7 @@ func New(c Config) *Derivation {
 	}
 	return &Derivation{
 		cfg: c.Rollup, deriver: c.Deriver, l1: c.L1, eng: c.Engine, heads: c.Heads, view: c.Labels, lp: c.Loop,
-		log: c.Log, metrics: c.Metrics, confs: c.Confs, needReset: true,
+		log: c.Log, metrics: c.Metrics, confs: c.Confs, obs: c.Observer, needReset: true,
 		retry: backoff.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second},
 		sync:  &syncStart{cfg: c.Rollup, l1: c.L1, l2: c.L2, heads: c.Heads, log: c.Log, onReorg: c.OnReorg},
 	}
@@ -199,11 +217,17 @@ func (d *Derivation) step(ctx context.Context) {
 					d.handleErr(ctx, "payload invalid", err)
 					return
 				}
+				if d.obs != nil {
+					d.obs.Invalid(parent, res.Attributes)
+				}
 				continue
 			}
 			if err != nil {
 				d.handleErr(ctx, "process attributes", err)
 				return
+			}
+			if d.obs != nil {
+				d.obs.Derived(parent, res.Attributes, d.heads.Get().PendingSafe)
 			}
 		case sdkderiver.More:
 		case sdkderiver.NeedL1:
@@ -265,6 +289,9 @@ func (d *Derivation) feed(ctx context.Context) (bool, error) {
 	if err := d.deriver.AddL1Block(ctx, data); err != nil {
 		return false, err
 	}
+	if d.obs != nil {
+		d.obs.Fed(data)
+	}
 	d.lastFed = ref
 	d.next = ref.Number + 1
 	d.metrics.L1BlocksFed.Inc()
@@ -282,6 +309,9 @@ func (d *Derivation) reset(ctx context.Context) error {
 	}
 	if err := d.deriver.Reset(ctx, start.req); err != nil {
 		return fmt.Errorf("deriver reset: %w", err)
+	}
+	if d.obs != nil {
+		d.obs.Reset(start.req)
 	}
 	d.next = start.req.L1Start.Number
 	d.lastFed = eth.L1BlockRef{Hash: start.req.L1Start.ParentHash, Number: start.req.L1Start.Number - 1}

@@ -127,6 +127,24 @@ func (s *syncStart) find(ctx context.Context) (startPoint, error) {
 	}, nil
 }
 
+// fixedHeads are heads that sync start reads and never resets.
+type fixedHeads heads.Heads
+
+func (f fixedHeads) Get() heads.Heads                { return heads.Heads(f) }
+func (f fixedHeads) Reset(heads.Heads, string) error { return errors.New("fixed heads are read-only") }
+
+// ResetAt is the reset that restarts derivation at the safe head of h, as
+// sync start finds it, without moving any head or touching the safe-head
+// index: a shadow deriver (A/B) resyncs to the primary's safe head with it.
+func ResetAt(ctx context.Context, cfg *rollup.Config, l1 L1, l2 L2, h heads.Heads) (sdkderiver.ResetRequest, error) {
+	s := &syncStart{cfg: cfg, l1: l1, l2: l2, heads: fixedHeads(h), log: hclog.NewNullLogger()}
+	start, err := s.find(ctx)
+	if err != nil {
+		return sdkderiver.ResetRequest{}, err
+	}
+	return start.req, nil
+}
+
 func (s *syncStart) systemConfig(ctx context.Context, ref eth.L2BlockRef) (eth.SystemConfig, error) {
 	if ref.Hash == s.cfg.Genesis.L2.Hash {
 		return s.cfg.Genesis.SystemConfig, nil

@@ -33,6 +33,10 @@ type Metrics struct {
 	SeqBlocks        *prometheus.CounterVec
 	SeqDrift         prometheus.Gauge
 	SeqOriginLag     prometheus.Gauge
+	ABCompared       prometheus.Counter
+	ABDiverged       *prometheus.CounterVec
+	ABResyncs        prometheus.Counter
+	ABLag            prometheus.Gauge
 }
 
 // New registers every collector in a fresh registry.
@@ -58,9 +62,14 @@ func New() *Metrics {
 	m.SeqBlocks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "sequencer_blocks_total", Help: "blocks built by kind"}, []string{"kind"})
 	m.SeqDrift = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "sequencer_drift_seconds", Help: "L2 block time minus its L1 origin time"})
 	m.SeqOriginLag = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "sequencer_origin_lag_blocks", Help: "L1 head minus the origin of the last built block"})
+	m.ABCompared = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "ab_compared_total", Help: "L2 blocks whose primary and shadow attributes were compared"})
+	m.ABDiverged = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "ab_diverged_total", Help: "L2 blocks where the shadow's attributes differ, by first differing field"}, []string{"field"})
+	m.ABResyncs = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "ab_shadow_resyncs_total", Help: "times the shadow deriver was dropped to be resynced"})
+	m.ABLag = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "ab_shadow_lag_blocks", Help: "primary blocks waiting for the shadow deriver"})
 	for _, c := range []prometheus.Collector{m.Heads, m.HeadChanges, m.L1Head, m.L1Safe, m.L1Finalized, m.DerivationOrigin,
 		m.L1BlocksFed, m.DerivedBlocks, m.ProcessTime, m.Resets, m.Reorgs, m.PluginCalls, m.PluginRestarts, m.LoopDispatch,
-		m.UnsafePayloads, m.SeqBuildTime, m.SeqBlocks, m.SeqDrift, m.SeqOriginLag} {
+		m.UnsafePayloads, m.SeqBuildTime, m.SeqBlocks, m.SeqDrift, m.SeqOriginLag,
+		m.ABCompared, m.ABDiverged, m.ABResyncs, m.ABLag} {
 		f(c)
 	}
 	return m
