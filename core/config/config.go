@@ -106,10 +106,35 @@ type Config struct {
 
 	Plugins map[string]Plugin `koanf:"plugins"`
 
+	// AB is A/B derivation: a second ("shadow") deriver runs next to the
+	// primary on the same inputs, and every L2 block where their
+	// attributes differ is a divergence (see core/ab).
+	AB AB `koanf:"ab"`
+
 	// Ignored are the op-node flags given that opal accepts and that have
 	// no effect, with why; the node logs them once at start.
 	Ignored map[string]string `koanf:"-"`
 }
+
+// AB is the [ab] section.
+type AB struct {
+	// Deriver is the shadow deriver, a plugin section like
+	// [plugins.deriver]; A/B is off when it names none.
+	Deriver Plugin `koanf:"deriver"`
+	// MaxLag is how many L2 blocks the shadow may fall behind the primary
+	// before it is dropped and resynced at the primary's safe head.
+	MaxLag uint64 `koanf:"max_lag"`
+	// StoreSize bounds the divergences kept on disk (the newest are kept).
+	StoreSize int `koanf:"store_size"`
+	// Report is the JSON-lines report file (opal ab report reads it);
+	// default ab-report.jsonl in the data dir.
+	Report string `koanf:"report"`
+	// CallTimeout bounds one call to the shadow; a longer one is a stall.
+	CallTimeout time.Duration `koanf:"call_timeout"`
+}
+
+// On says whether A/B is configured.
+func (a AB) On() bool { return a.Deriver.Builtin != "" || a.Deriver.Path != "" }
 
 // Plugin is one [plugins.<kind>] section.
 type Plugin struct {
@@ -138,6 +163,9 @@ func Default() *Config {
 	c.Metrics.Port = 7300
 	c.Log.Level = "info"
 	c.Log.Format = "text"
+	c.AB.MaxLag = 1000
+	c.AB.StoreSize = 10000
+	c.AB.CallTimeout = 10 * time.Second
 	c.Plugins = map[string]Plugin{}
 	for _, k := range sdk.Kinds {
 		c.Plugins[string(k)] = Plugin{Builtin: "default", Mode: string(pluginhost.InProcess), OnFailure: string(pluginhost.Restart)}
@@ -225,34 +253,90 @@ func (c *Config) Validate() error {
 			bad(key, "unknown plugin kind %q (known: %s)", kind, strings.Join(sdk.KindNames(), ", "))
 			continue
 		}
-		switch {
-		case p.Builtin != "" && p.Path != "":
-			bad(key, "set either builtin or path, not both")
-		case p.Builtin == "" && p.Path == "":
-			bad(key, "set builtin or path")
-		case p.Path != "" && p.SHA256 == "":
-			bad(key+".sha256", "required with path (the sha256 of the plugin binary)")
-		case p.Path != "" && p.Mode == string(pluginhost.InProcess):
-			bad(key+".mode", "an external plugin (path) always runs as a process")
+		p.check(key, bad)
+	}
+	if c.AB.On() {
+		c.AB.Deriver.check("ab.deriver", bad)
+		if c.AB.Deriver.OnFailure == string(pluginhost.Stop) {
+			bad("ab.deriver.on_failure", "a shadow deriver is always restarted: it never stops the node")
 		}
-		switch pluginhost.Mode(p.Mode) {
-		case pluginhost.InProcess, pluginhost.Process, "":
-		default:
-			bad(key+".mode", "unknown mode %q (inprocess, process)", p.Mode)
+		if c.L2.Follow.Source != "" {
+			bad("ab.deriver", "A/B compares derivation, and a node following l2.follow.source derives nothing")
 		}
-		switch pluginhost.Policy(p.OnFailure) {
-		case pluginhost.Restart, pluginhost.Stop, "":
-		default:
-			bad(key+".on_failure", "unknown policy %q (restart, stop)", p.OnFailure)
-		}
-		if p.StartTimeout < 0 {
-			bad(key+".start_timeout", "must not be negative")
-		}
+	}
+	if c.AB.MaxLag == 0 {
+		bad("ab.max_lag", "must be positive")
+	}
+	if c.AB.StoreSize <= 0 {
+		bad("ab.store_size", "must be positive")
+	}
+	if c.AB.CallTimeout <= 0 {
+		bad("ab.call_timeout", "must be positive")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid config:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return nil
+}
+
+// check validates one plugin section at key.
+func (p Plugin) check(key string, bad func(key, format string, args ...any)) {
+	switch {
+	case p.Builtin != "" && p.Path != "":
+		bad(key, "set either builtin or path, not both")
+	case p.Builtin == "" && p.Path == "":
+		bad(key, "set builtin or path")
+	case p.Path != "" && p.SHA256 == "":
+		bad(key+".sha256", "required with path (the sha256 of the plugin binary)")
+	case p.Path != "" && p.Mode == string(pluginhost.InProcess):
+		bad(key+".mode", "an external plugin (path) always runs as a process")
+	}
+	switch pluginhost.Mode(p.Mode) {
+	case pluginhost.InProcess, pluginhost.Process, "":
+	default:
+		bad(key+".mode", "unknown mode %q (inprocess, process)", p.Mode)
+	}
+	switch pluginhost.Policy(p.OnFailure) {
+	case pluginhost.Restart, pluginhost.Stop, "":
+	default:
+		bad(key+".on_failure", "unknown policy %q (restart, stop)", p.OnFailure)
+	}
+	if p.StartTimeout < 0 {
+		bad(key+".start_timeout", "must not be negative")
+	}
+}
+
+// spec is the load spec of the section p at key.
+func (p Plugin) spec(kind sdk.Kind, key string, configJSON func(map[string]any) ([]byte, error)) (pluginhost.Spec, error) {
+	raw, err := configJSON(p.Config)
+	if err != nil {
+		return pluginhost.Spec{}, fmt.Errorf("%s.config: %w", key, err)
+	}
+	mode := pluginhost.Mode(p.Mode)
+	if p.Path != "" || mode == "" && p.Builtin == "" {
+		mode = pluginhost.Process
+	}
+	if mode == "" {
+		mode = pluginhost.InProcess
+	}
+	policy := pluginhost.Policy(p.OnFailure)
+	if policy == "" {
+		policy = pluginhost.Restart
+	}
+	return pluginhost.Spec{
+		Kind: kind, Key: key, Builtin: p.Builtin, Path: p.Path, SHA256: p.SHA256,
+		Mode: mode, Config: raw, OnFailure: policy, StartTimeout: p.StartTimeout,
+	}, nil
+}
+
+// ABSpec is the load spec of the shadow deriver; false when A/B is off.
+func (c *Config) ABSpec(configJSON func(map[string]any) ([]byte, error)) (pluginhost.Spec, bool, error) {
+	if !c.AB.On() {
+		return pluginhost.Spec{}, false, nil
+	}
+	s, err := c.AB.Deriver.spec(sdk.Deriver, "ab.deriver", configJSON)
+	s.OnFailure = pluginhost.Restart
+	return s, err == nil, err
 }
 
 // Specs turns the plugin sections into load specs, in load order. P2P is
@@ -264,25 +348,11 @@ func (c *Config) Specs(configJSON func(map[string]any) ([]byte, error)) ([]plugi
 		if !ok || k == sdk.P2P && c.P2P.Disable {
 			continue
 		}
-		raw, err := configJSON(p.Config)
+		s, err := p.spec(k, "plugins."+string(k), configJSON)
 		if err != nil {
-			return nil, fmt.Errorf("plugins.%s.config: %w", k, err)
+			return nil, err
 		}
-		mode := pluginhost.Mode(p.Mode)
-		if p.Path != "" || mode == "" && p.Builtin == "" {
-			mode = pluginhost.Process
-		}
-		if mode == "" {
-			mode = pluginhost.InProcess
-		}
-		policy := pluginhost.Policy(p.OnFailure)
-		if policy == "" {
-			policy = pluginhost.Restart
-		}
-		out = append(out, pluginhost.Spec{
-			Kind: k, Key: "plugins." + string(k), Builtin: p.Builtin, Path: p.Path, SHA256: p.SHA256,
-			Mode: mode, Config: raw, OnFailure: policy, StartTimeout: p.StartTimeout,
-		})
+		out = append(out, s)
 	}
 	return out, nil
 }

@@ -229,3 +229,83 @@ func TestNetworks(t *testing.T) {
 		t.Fatalf("op-mainnet: %+v", cfg)
 	}
 }
+
+// A/B: off by default; --ab.deriver takes a built-in or PATH@SHA256 as
+// opal replay does; the file, env and flags set the same section; bad
+// values are errors naming the key.
+func TestABSection(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AB.On() || c.AB.MaxLag != 1000 || c.AB.StoreSize != 10000 || c.AB.CallTimeout != 10*time.Second {
+		t.Fatalf("defaults: %+v", c.AB)
+	}
+	if _, on, err := c.ABSpec(PluginConfigJSON); on || err != nil {
+		t.Fatalf("spec with A/B off: %v %v", on, err)
+	}
+
+	c, err = Load("", flags(t, "--ab.deriver", "default", "--ab.deriver.mode", "process", "--ab.max-lag", "50",
+		"--ab.deriver.config", `{"seq_window_size": 4}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, on, err := c.ABSpec(PluginConfigJSON)
+	if err != nil || !on {
+		t.Fatalf("spec: %v %v", on, err)
+	}
+	if s.Kind != sdk.Deriver || s.Builtin != "default" || s.Mode != "process" || s.OnFailure != "restart" || s.Key != "ab.deriver" ||
+		string(s.Config) != `{"seq_window_size":4}` || c.AB.MaxLag != 50 {
+		t.Fatalf("spec %+v, max lag %d", s, c.AB.MaxLag)
+	}
+
+	c, err = Load(writeFile(t, "[ab.deriver]\nbuiltin = \"default\"\n"), flags(t, "--ab.deriver", "/opt/variant@00ff"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := c.ABSpec(PluginConfigJSON); s.Builtin != "" || s.Path != "/opt/variant" || s.SHA256 != "00ff" || s.Mode != "process" {
+		t.Fatalf("path spec %+v", s)
+	}
+
+	c, err = Load(writeFile(t, "[ab]\nstore_size = 7\n[ab.deriver]\npath = \"/opt/v\"\nsha256 = \"ab\"\n"), nil, []string{"OPAL_AB_REPORT=/tmp/r.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := c.ABSpec(PluginConfigJSON); s.Mode != "process" || c.AB.StoreSize != 7 || c.AB.Report != "/tmp/r.jsonl" {
+		t.Fatalf("file spec %+v, %+v", s, c.AB)
+	}
+
+	for name, tc := range map[string]struct {
+		file string
+		args []string
+		want []string
+	}{
+		"stop-policy":     {file: "[ab.deriver]\nbuiltin = \"default\"\non_failure = \"stop\"\n", want: []string{"ab.deriver.on_failure"}},
+		"follow-mode":     {args: []string{"--ab.deriver", "default", "--l2.follow.source", "http://127.0.0.1:1"}, want: []string{"ab.deriver", "follow"}},
+		"path-no-sum":     {file: "[ab.deriver]\npath = \"/x\"\n", want: []string{"ab.deriver.sha256"}},
+		"bad-spec":        {args: []string{"--ab.deriver", "/x@"}, want: []string{"--ab.deriver", "PATH@SHA256"}},
+		"bad-config-json": {args: []string{"--ab.deriver", "default", "--ab.deriver.config", "[1"}, want: []string{"--ab.deriver.config"}},
+		"zero-lag":        {args: []string{"--ab.max-lag", "0"}, want: []string{"ab.max_lag"}},
+		"unknown-key":     {file: "[ab]\nmax_lagg = 3\n", want: []string{"max_lagg"}},
+	} {
+		var fs *pflag.FlagSet
+		if tc.args != nil {
+			fs = flags(t, tc.args...)
+		}
+		path := ""
+		if tc.file != "" {
+			path = writeFile(t, tc.file)
+		}
+		_, err := Load(path, fs, nil)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not name %q", name, err, w)
+			}
+		}
+	}
+}

@@ -53,6 +53,11 @@ var flagKeys = map[string]string{
 	"data-dir":                          "data_dir",
 	"log.level":                         "log.level",
 	"log.format":                        "log.format",
+	"ab.deriver.mode":                   "ab.deriver.mode",
+	"ab.max-lag":                        "ab.max_lag",
+	"ab.store-size":                     "ab.store_size",
+	"ab.report":                         "ab.report",
+	"ab.call-timeout":                   "ab.call_timeout",
 }
 
 // AddFlags defines the node's flags on fs. Defaults are not set on flags:
@@ -92,7 +97,46 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("data-dir", "", "directory of the node's state (default: a fresh temporary directory)")
 	fs.String("log.level", "", "trace, debug, info, warn, error (default info)")
 	fs.String("log.format", "", "text or json (default text)")
+	fs.String("ab.deriver", "", "A/B: run this shadow deriver next to the primary and report where they differ: a built-in name or PATH@SHA256 of a plugin binary")
+	fs.String("ab.deriver.config", "", "A/B: the shadow deriver's config, as JSON")
+	fs.String("ab.deriver.mode", "", "A/B: run a built-in shadow deriver inprocess or as a process (default inprocess)")
+	fs.Uint64("ab.max-lag", 0, "A/B: L2 blocks the shadow may fall behind before it is resynced (default 1000)")
+	fs.Int("ab.store-size", 0, "A/B: divergences kept on disk (default 10000)")
+	fs.String("ab.report", "", "A/B: JSON-lines report file (default ab-report.jsonl in the data dir)")
+	fs.Duration("ab.call-timeout", 0, "A/B: a shadow call longer than this is a stall (default 10s)")
 	addP2PFlags(fs)
+}
+
+// loadABFlags sets the shadow deriver from --ab.deriver (a built-in name
+// or PATH@SHA256, as opal replay takes it) and --ab.deriver.config.
+func loadABFlags(k *koanf.Koanf, fs *pflag.FlagSet) error {
+	if f := fs.Lookup("ab.deriver"); f != nil && f.Changed {
+		spec := f.Value.String()
+		if path, sum, ok := strings.Cut(spec, "@"); ok {
+			if path == "" || sum == "" {
+				return fmt.Errorf("--ab.deriver: %q: want a built-in name or PATH@SHA256", spec)
+			}
+			_ = k.Set("ab.deriver.path", path)
+			_ = k.Set("ab.deriver.sha256", sum)
+			_ = k.Set("ab.deriver.mode", "process")
+			k.Delete("ab.deriver.builtin")
+		} else {
+			_ = k.Set("ab.deriver.builtin", spec)
+			k.Delete("ab.deriver.path")
+			k.Delete("ab.deriver.sha256")
+		}
+	}
+	if f := fs.Lookup("ab.deriver.config"); f != nil && f.Changed {
+		var table map[string]any
+		if err := json.Unmarshal([]byte(f.Value.String()), &table); err != nil {
+			return fmt.Errorf("--ab.deriver.config: not a JSON object: %w", err)
+		}
+		k.Delete("ab.deriver.config")
+		for key, v := range table {
+			_ = k.Set("ab.deriver.config."+key, v)
+		}
+	}
+	return nil
 }
 
 // envKeys maps OPAL_* variable names to config keys, for every key the
@@ -102,11 +146,19 @@ func envKeys() map[string]string {
 	for _, key := range flagKeys {
 		out[envName(key)] = key
 	}
-	for _, kind := range sdk.KindNames() {
+	for _, section := range append(pluginSections(), "ab.deriver") {
 		for _, f := range []string{"builtin", "path", "sha256", "mode", "on_failure", "start_timeout"} {
-			key := "plugins." + kind + "." + f
+			key := section + "." + f
 			out[envName(key)] = key
 		}
+	}
+	return out
+}
+
+func pluginSections() []string {
+	var out []string
+	for _, kind := range sdk.KindNames() {
+		out = append(out, "plugins."+kind)
 	}
 	return out
 }
@@ -157,6 +209,9 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 		if err := loadP2PFlags(k, fs); err != nil {
 			return nil, err
 		}
+		if err := loadABFlags(k, fs); err != nil {
+			return nil, err
+		}
 	}
 	// Plugin defaults are filled in per field after merging, so that a
 	// section that only sets path (an external plugin) does not inherit the
@@ -176,6 +231,9 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 		if !k.Exists(pre + "on_failure") {
 			_ = k.Set(pre+"on_failure", "restart")
 		}
+	}
+	if k.Exists("ab.deriver.path") && !k.Exists("ab.deriver.mode") {
+		_ = k.Set("ab.deriver.mode", "process")
 	}
 	cfg := Default()
 	cfg.Plugins = map[string]Plugin{}

@@ -44,7 +44,7 @@ func (n *Node) assemble() {
 		n.derive = derive.New(derive.Config{
 			Rollup: n.opts.Rollup, Deriver: n.handles.Deriver, L1: n.handles.L1Source, L2: n.handles.Engine, Engine: eng,
 			Heads: n.heads, Labels: n.view, Loop: n.lp, Log: n.log.Named("derivation"), Metrics: n.metrics,
-			Confs: cfg.Verifier.L1Confs,
+			Confs: cfg.Verifier.L1Confs, Observer: n.observe,
 			OnReorg: func(l1Number uint64) {
 				if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
 					n.log.Warn("safe head index not truncated", "err", err)

@@ -56,6 +56,7 @@ type Node struct {
 	store   *heads.Store
 	writer  *heads.Writer
 	tmpDir  string
+	dataDir string
 	host    *pluginhost.Host
 	hostSvc hostsvc.Service
 	insts   map[sdk.Kind]*pluginhost.Instance
@@ -70,6 +71,8 @@ type Node struct {
 	seq     *sequencer.Sequencer
 	rtcfg   *runtimecfg.Loader // the unsafe block signer; nil when the L1 handle cannot read storage
 	status  statusBoard
+	shadow  *shadowMode     // A/B; nil when off
+	observe derive.Observer // the shadow runner as derivation tells it; nil when off
 	rpc     *rpc.Server
 	metSrv  *http.Server
 	cancel  context.CancelFunc
@@ -95,6 +98,7 @@ func New(opts Options) (*Node, error) {
 		dir, n.tmpDir = tmp, tmp
 		n.log.Info("no data dir given: using a temporary one, state is lost on exit", "dir", dir)
 	}
+	n.dataDir = dir
 	st, err := heads.Open(dir)
 	if err != nil {
 		return nil, err
@@ -117,6 +121,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.loadPlugins(ctx); err != nil {
 		return err
 	}
+	if err := n.loadShadow(ctx); err != nil {
+		return err
+	}
 	start, err := heads.Recover(ctx, n.handles.Engine, n.store, n.opts.Rollup.Genesis.L2.Number, n.log)
 	if err != nil {
 		return err
@@ -127,6 +134,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	})
 	if err != nil {
 		return fmt.Errorf("restored heads: %w", err)
+	}
+	if n.observe, err = n.assembleShadow(); err != nil {
+		return err
 	}
 	n.assemble()
 	n.hostSvc.Ready(n.handles.L1Source, n.handles.Engine, n.heads)
@@ -153,6 +163,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.rtcfg != nil {
 		n.rtcfg.Start(runCtx)
 	}
+	n.startShadow()
 	go func() {
 		defer close(n.done)
 		n.lp.Run(runCtx)
@@ -219,6 +230,7 @@ func (n *Node) Stop() {
 		}
 		n.cancel = nil
 	}
+	n.stopShadow() // its reads of L1 and the engine end before the plugins close
 	if n.rpc != nil {
 		n.rpc.Close()
 		n.rpc = nil

@@ -24,7 +24,7 @@ func (n *Node) startServers() error {
 	cfg := n.opts.Config
 	apis := []gethrpc.API{
 		{Namespace: "optimism", Service: rpc.NewOptimismAPI(n.opts.Rollup, &n.status, n.handles.Engine, safeIndex{n}, n.opts.Version)},
-		{Namespace: "opal", Service: rpc.NewOpalAPI(n.host)},
+		{Namespace: "opal", Service: rpc.NewOpalAPI(n.host, n.abAPI())},
 		{Namespace: "superroot", Service: superroot.NewAPI(n.opts.Rollup, n.superrootStatus, n.handles.Engine, safeIndex{n})},
 	}
 	if cfg.RPC.EnableAdmin {

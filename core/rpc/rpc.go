@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/opalnode/opal/core/ab"
 	"github.com/opalnode/opal/core/heads"
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/sdk"
@@ -136,13 +137,60 @@ type Plugins interface {
 	Instances() map[sdk.Kind]*pluginhost.Instance
 }
 
+// AB is A/B shadow mode as the RPC reads it.
+type AB interface {
+	Status() ab.Status
+	Divergences(from uint64, limit int) ([]ab.Divergence, error)
+	Stored() int
+}
+
 // OpalAPI serves opal_*: what op-node has no equivalent for.
 type OpalAPI struct {
 	plugins Plugins
+	ab      AB
 }
 
-// NewOpalAPI builds the opal_* service.
-func NewOpalAPI(p Plugins) *OpalAPI { return &OpalAPI{plugins: p} }
+// NewOpalAPI builds the opal_* service; a is nil when A/B is off.
+func NewOpalAPI(p Plugins, a AB) *OpalAPI { return &OpalAPI{plugins: p, ab: a} }
+
+// ABStatus is opal_abStatus's answer.
+type ABStatus struct {
+	Enabled bool `json:"enabled"`
+	ab.Status
+	// Stored is how many divergences the on-disk store holds.
+	Stored int `json:"stored"`
+}
+
+// errABOff answers the A/B methods of a node without a shadow deriver.
+var errABOff = errors.New("A/B is off: name a shadow deriver with [ab.deriver] or --ab.deriver")
+
+// AbStatus is opal_abStatus: the shadow deriver's state and counts.
+func (a *OpalAPI) AbStatus(context.Context) (*ABStatus, error) {
+	if a.ab == nil {
+		return &ABStatus{}, nil
+	}
+	return &ABStatus{Enabled: true, Status: a.ab.Status(), Stored: a.ab.Stored()}, nil
+}
+
+// abPage bounds one opal_abDivergences answer.
+const abPage = 1000
+
+// AbDivergences is opal_abDivergences: the stored divergences of L2
+// blocks at or above from, in block order, at most limit (default and
+// maximum 1000).
+func (a *OpalAPI) AbDivergences(_ context.Context, from hexutil.Uint64, limit *int) ([]ab.Divergence, error) {
+	if a.ab == nil {
+		return nil, errABOff
+	}
+	n := abPage
+	if limit != nil {
+		if *limit <= 0 {
+			return nil, fmt.Errorf("limit must be positive, got %d", *limit)
+		}
+		n = min(*limit, abPage)
+	}
+	return a.ab.Divergences(uint64(from), n)
+}
 
 // PluginStatus lists every loaded plugin: kind, implementation, mode,
 // contract version, restarts and last error.
