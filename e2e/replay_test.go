@@ -127,6 +127,19 @@ func TestRecordAndReplayRefchain(t *testing.T) {
 	// batch, the changed rule never binds and nothing diverges.
 	variant, sum := buildVariant(t)
 	lateness := map[uint64]uint64{}
+	// late[n]: how many L1 blocks after the epoch of block n's parent the
+	// data of block n was complete: the shadow is stepped on the primary's
+	// parent, so that is the window its batch must make.
+	late := map[uint64]uint64{}
+	var rc struct {
+		Genesis struct {
+			L1 struct{ Number uint64 } `json:"l1"`
+		} `json:"genesis"`
+	}
+	if b, err := os.ReadFile(rollupJSON); err != nil || json.Unmarshal(b, &rc) != nil {
+		t.Fatalf("rollup.json: %v", err)
+	}
+	origin := map[uint64]uint64{0: rc.Genesis.L1.Number}
 	var maxLate uint64
 	sc = bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 16<<20)
@@ -140,7 +153,9 @@ func TestRecordAndReplayRefchain(t *testing.T) {
 			t.Fatal(err)
 		}
 		lateness[l.L2Block] = l.DerivedFrom.Number - l.L1Origin.Number
-		maxLate = max(maxLate, lateness[l.L2Block])
+		origin[l.L2Block] = l.L1Origin.Number
+		late[l.L2Block] = l.DerivedFrom.Number - origin[l.L2Block-1]
+		maxLate = max(maxLate, late[l.L2Block])
 	}
 	against := func(window uint64) []uint64 {
 		abOut := opal("replay", "--archive", archive, "--rollup.config", rollupJSON, "--deriver", "default",
@@ -163,16 +178,26 @@ func TestRecordAndReplayRefchain(t *testing.T) {
 	if maxLate < 3 {
 		t.Fatalf("the reference's batches are at most %d L1 blocks late: no window to test", maxLate)
 	}
+	// With a window W shorter than the latest batch, batches included more
+	// than W L1 blocks after their epoch are dropped and the variant
+	// derives other blocks there, never before the first such block. The
+	// shadow is stepped on the primary's chain, so a divergence is a block
+	// the rule changes on the same parent, not the echo of an earlier one:
+	// blocks between divergences agree. With W no shorter than the latest
+	// batch the rule never binds.
 	window := maxLate - 2
 	firstLate := uint64(0)
 	for n := uint64(1); n <= 600 && firstLate == 0; n++ {
-		if lateness[n] > window {
+		if min(lateness[n], late[n]) > window {
 			firstLate = n
 		}
 	}
 	diverged := against(window)
 	if len(diverged) == 0 || diverged[0] < firstLate {
 		t.Fatalf("window %d: first late block %d, divergences from %v", window, firstLate, diverged[:min(len(diverged), 5)])
+	}
+	if len(diverged) >= 600-int(diverged[0])+1 {
+		t.Fatalf("window %d: every block from %d on diverges: the shadow follows its own chain", window, diverged[0])
 	}
 	t.Logf("window %d: first late block %d, %d divergences from block %d", window, firstLate, len(diverged), diverged[0])
 	if d := against(maxLate); len(d) != 0 {

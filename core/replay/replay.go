@@ -1,11 +1,11 @@
 // Package replay runs derivers over recorded L1 data with no L1 node and no
 // engine: the primary deriver's attributes make the L2 chain, and a second
-// deriver, when given, is fed the same L1 blocks in the same order, builds
-// its own chain from its own attributes (the chain it would derive), and
-// its attributes are compared with the primary's, block by block. Once a
-// changed rule makes the chains part, later blocks usually differ too (an
-// epoch advanced differently shows in every L1-info deposit after it): the
-// first divergence is where the rule first mattered.
+// deriver, when given, is fed the same L1 blocks in the same order, is
+// stepped on the primary's chain block by block (as the node's shadow mode
+// does), and its attributes for each block are compared with the
+// primary's on the same parent. A divergence is a block where the changed
+// rule gives other attributes on the same history, not a consequence of an
+// earlier divergence.
 //
 // Without an engine there are no state roots, hence no real L2 block
 // hashes: each derived block gets a stand-in hash (see Chain) and the
@@ -99,8 +99,6 @@ type run struct {
 	// stopped.
 	primaryAt, shadowAt int
 	shadowOn            bool
-	// shadowHead is the head of the shadow's own chain.
-	shadowHead eth.L2BlockRef
 }
 
 // block returns the archive's i-th block (from genesis), reading ahead as
@@ -176,7 +174,6 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.shadowHead = parent
 	r.st.FirstL2 = parent.Number + 1
 	for r.o.Limit == 0 || r.st.L2Blocks < r.o.Limit {
 		if err := ctx.Err(); err != nil {
@@ -242,12 +239,12 @@ func (r *run) feedPrimary(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// compare steps the shadow on its own head until it has attributes, and
-// records how they differ from the primary's for the same block number. A
-// shadow that fails or runs out of L1 first is reported and stopped; the
-// primary goes on.
+// compare steps the shadow on the primary's parent until it has
+// attributes, and records how they differ from the primary's. A shadow
+// that fails or runs out of L1 first is reported and stopped; the primary
+// goes on.
 func (r *run) compare(ctx context.Context, want *sdkderiver.DerivedAttributes) error {
-	parent := r.shadowHead
+	parent := want.Parent
 	for {
 		res, err := r.o.Shadow.Step(ctx, parent)
 		if err != nil {
@@ -275,12 +272,6 @@ func (r *run) compare(ctx context.Context, want *sdkderiver.DerivedAttributes) e
 				r.stopShadow(fmt.Sprintf("attributes for a parent it was not given (want %s)", parent.ID()))
 				return nil
 			}
-			next, err := r.o.Chain(parent, got.Attributes)
-			if err != nil {
-				r.stopShadow(fmt.Sprintf("L2 block %d: %v", parent.Number+1, err))
-				return nil
-			}
-			r.shadowHead = next
 			r.st.Compared++
 			if diffs := ab.Compare(want.Attributes, got.Attributes); len(diffs) > 0 {
 				return r.diverged(want, diffs)

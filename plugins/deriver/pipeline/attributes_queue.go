@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/opalnode/opal/plugins/deriver/batch"
+	"github.com/opalnode/opal/plugins/deriver/sysconfig"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/rollup"
 )
@@ -77,7 +78,7 @@ func (q *attributesQueue) next(ctx context.Context, parent eth.L2BlockRef) (*Res
 		q.reset()
 		return nil, resetErr("L1 origin %d (%s) of the next block was not fed: reset with an L1 start at or before the safe head's L1 origin", b.EpochNum, b.EpochHash.TerminalString())
 	}
-	parentCfg, err := q.chain.configOf(ctx, parent)
+	parentCfg, err := q.parentConfig(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -91,4 +92,37 @@ func (q *attributesQueue) next(ctx context.Context, parent eth.L2BlockRef) (*Res
 		L1Origin: built.L1Origin, SequenceNumber: built.SequenceNumber}
 	q.reset()
 	return res, nil
+}
+
+// parentConfig is the system config in effect after parent. For a parent
+// this pipeline neither derived nor reset to, and no safe chain to ask (an
+// offline A/B shadow stepped on the primary's chain), it follows from the
+// parent's own parent: the same config within an epoch, updated by the
+// origin's receipts at an epoch's first block, as BuildAttributes does.
+func (q *attributesQueue) parentConfig(ctx context.Context, parent eth.L2BlockRef) (eth.SystemConfig, error) {
+	if q.chain.safe != nil || parent.Number == 0 {
+		return q.chain.configOf(ctx, parent)
+	}
+	if sc, ok := q.chain.configs[parent.Hash]; ok {
+		return sc, nil
+	}
+	below, ok := q.chain.refs[parent.Number-1]
+	if !ok || below.Hash != parent.ParentHash || parent.L1Origin == (eth.BlockID{}) {
+		return q.chain.configOf(ctx, parent)
+	}
+	sc, ok := q.chain.configs[below.Hash]
+	if !ok {
+		return q.chain.configOf(ctx, parent)
+	}
+	if parent.L1Origin.Number != below.L1Origin.Number {
+		origin := q.epochs.get(parent.L1Origin)
+		if origin == nil {
+			return eth.SystemConfig{}, resetErr("system config of L2 block %s: its L1 origin %s was not fed", parent.ID(), parent.L1Origin)
+		}
+		if err := sysconfig.ApplyReceipts(&sc, origin.Receipts, q.cfg.L1SystemConfigAddress, q.cfg, origin.Header.Time); err != nil {
+			return eth.SystemConfig{}, criticalErr("system config updates of L1 block %s: %v", parent.L1Origin, err)
+		}
+	}
+	q.chain.configs[parent.Hash] = sc
+	return sc, nil
 }

@@ -57,11 +57,14 @@ func (c *chainRecord) reset(safeHead eth.L2BlockRef, sysCfg eth.SystemConfig) {
 //
 // A parent that is the block built from the last result (same parent and
 // timestamp) takes its L1 origin and sequence number from that result: they
-// are what the block's L1-info deposit says, whatever the caller's reference
-// claims.
+// are what the block's L1-info deposit says, where the caller's reference
+// claims none. A reference that names another origin or sequence number
+// is another block on the same parent (an A/B shadow is stepped on the
+// primary's chain, which its own result may differ from), and is taken as
+// the caller gives it.
 func (c *chainRecord) observe(parent eth.L2BlockRef) eth.L2BlockRef {
 	if b := c.built; b != nil && parent.ParentHash == b.Parent.Hash && parent.Time == b.Attributes.Timestamp &&
-		parent.Number == b.Parent.Number+1 {
+		parent.Number == b.Parent.Number+1 && (parent.L1Origin == eth.BlockID{} || parent.L1Origin == b.L1Origin && parent.SequenceNumber == b.SequenceNumber) {
 		c.configs[parent.Hash] = b.Next
 		c.txs[parent.Hash] = b.Attributes.Transactions
 		parent.L1Origin, parent.SequenceNumber = b.L1Origin, b.SequenceNumber
