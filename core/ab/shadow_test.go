@@ -127,7 +127,9 @@ func (d *testDeriver) Step(ctx context.Context, parent eth.L2BlockRef) (sdkderiv
 	}}, nil
 }
 
-func (d *testDeriver) PayloadInvalid(context.Context, *sdkderiver.DerivedAttributes) error { return nil }
+func (d *testDeriver) PayloadInvalid(context.Context, *sdkderiver.DerivedAttributes) error {
+	return nil
+}
 
 // primary drives a deriver as core/derive does and tells the shadow.
 type primary struct {
