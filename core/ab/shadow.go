@@ -68,6 +68,9 @@ type ShadowConfig struct {
 	// CallTimeout bounds one call to the shadow: a longer call is a stall
 	// (default 10s).
 	CallTimeout time.Duration
+	// Restart, when set, ends a stalled shadow (a plugin process: its host
+	// restarts it and Restarted follows); it reports whether it could.
+	Restart func() bool
 	Log         hclog.Logger
 	Metrics     *metrics.Metrics
 }
@@ -163,7 +166,13 @@ type Shadow struct {
 	nextL1     uint64
 	lastL1     common.Hash // hash of the last L1 block given to the shadow
 	catchupTo  uint64      // after a resync: follow the primary's chain up to here
+	stalls     int         // calls that timed out since the last comparison
 }
+
+// stallsBeforeRestart is how many calls may time out with no comparison
+// between them before a shadow that can be restarted is: one slow call is
+// not yet a hung plugin.
+const stallsBeforeRestart = 2
 
 // NewShadow returns a shadow runner; Start starts its goroutine.
 func NewShadow(c ShadowConfig) *Shadow {
@@ -537,6 +546,12 @@ func (s *Shadow) call(ctx context.Context, f func(context.Context) error) error 
 	defer cancel()
 	err := f(cctx)
 	if err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		if s.stalls++; s.stalls >= stallsBeforeRestart && s.c.Restart != nil {
+			s.stalls = 0
+			if s.c.Restart() {
+				s.log.Warn("A/B shadow deriver stalled: its process is restarted", "shadow", s.c.Name, "calls", stallsBeforeRestart, "timeout", s.c.CallTimeout)
+			}
+		}
 		return fmt.Errorf("stalled for more than %v: %w", s.c.CallTimeout, err)
 	}
 	return err
@@ -547,6 +562,7 @@ func (s *Shadow) call(ctx context.Context, f func(context.Context) error) error 
 func (s *Shadow) compare(it queued, shadow *sdkderiver.DerivedAttributes) {
 	diffs := Compare(it.da.Attributes, shadow.Attributes)
 	s.retry.Reset()
+	s.stalls = 0
 	number := it.parent.Number + 1
 	if len(diffs) > 0 {
 		d := NewDivergence(it.parent, it.da.Attributes.Timestamp, it.da.DerivedFrom, diffs)

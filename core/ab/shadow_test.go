@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/big"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,6 +75,7 @@ type testDeriver struct {
 	have   map[uint64]bool
 	fail   atomic.Int32 // steps that fail next
 	stall  chan struct{}
+	stuck  atomic.Bool // a step is waiting on stall
 	steps  atomic.Int64
 	resets atomic.Int32
 }
@@ -99,6 +101,8 @@ func (d *testDeriver) Step(ctx context.Context, parent eth.L2BlockRef) (sdkderiv
 	stall := d.stall
 	d.mu.Unlock()
 	if stall != nil {
+		d.stuck.Store(true)
+		defer d.stuck.Store(false)
 		select {
 		case <-stall:
 		case <-ctx.Done():
@@ -214,7 +218,7 @@ func (r *reportBuffer) Bytes() []byte {
 	return append([]byte(nil), r.b.Bytes()...)
 }
 
-func setup(t *testing.T, blocks int, shadow *testDeriver, timeout time.Duration) (*primary, *Shadow, *Store, *reportBuffer) {
+func setup(t *testing.T, blocks int, shadow *testDeriver, timeout time.Duration, opts ...func(*ShadowConfig)) (*primary, *Shadow, *Store, *reportBuffer) {
 	t.Helper()
 	chain := newTestChain(blocks)
 	shadow.chain = chain
@@ -225,10 +229,14 @@ func setup(t *testing.T, blocks int, shadow *testDeriver, timeout time.Duration)
 	}
 	t.Cleanup(func() { store.Close() })
 	rep := &reportBuffer{}
-	s := NewShadow(ShadowConfig{
+	c := ShadowConfig{
 		Rollup: &rollup.Config{}, Shadow: shadow, L1: chain, L2: chain, Heads: p.heads, ResetAt: p.resetAt,
 		Store: store, Report: rep, Primary: "default 1", Name: "test 1", CallTimeout: timeout,
-	})
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	s := NewShadow(c)
 	s.retry.Min, s.retry.Max = time.Millisecond, 10*time.Millisecond
 	p.obs = s
 	s.Start()
@@ -332,7 +340,7 @@ func TestShadowStallNeverBlocksThePrimary(t *testing.T) {
 	shadow.stall = stall
 	shadow.mu.Unlock()
 	p.run(11, 20)
-	waitFor(t, s, "the shadow stuck in a step", func(Status) bool { return shadow.steps.Load() > 0 && len(s.events) > 0 })
+	waitFor(t, s, "the shadow stuck in a step", func(Status) bool { return shadow.stuck.Load() })
 	// Every hook returns while the shadow is stuck: more events than the
 	// buffer holds.
 	p.run(21, uint64(blocks))
@@ -406,5 +414,45 @@ func TestStoreIsBounded(t *testing.T) {
 	}
 	if _, err := OpenStore(filepath.Join(t.TempDir(), "x.db"), 0); err == nil {
 		t.Fatal("a zero bound is accepted")
+	}
+}
+
+// A shadow that hangs in its calls is restarted (its plugin process killed)
+// after two timeouts in a row, then resynced when it is back.
+func TestShadowHungIsRestarted(t *testing.T) {
+	shadow := &testDeriver{}
+	restarts := make(chan struct{}, 4)
+	var s *Shadow
+	restart := func(c *ShadowConfig) {
+		c.Restart = func() bool {
+			// The host kills the process and starts a fresh one.
+			shadow.mu.Lock()
+			if shadow.stall != nil {
+				close(shadow.stall)
+				shadow.stall = nil
+			}
+			shadow.mu.Unlock()
+			restarts <- struct{}{}
+			s.Restarted()
+			return true
+		}
+	}
+	p, s, _, _ := setup(t, 100, shadow, 20*time.Millisecond, restart)
+	p.start()
+	p.run(1, 30)
+	waitFor(t, s, "30 compared", func(st Status) bool { return st.Compared == 30 })
+	shadow.mu.Lock()
+	shadow.stall = make(chan struct{})
+	shadow.mu.Unlock()
+	p.run(31, 40)
+	select {
+	case <-restarts:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a hung shadow was not restarted")
+	}
+	p.run(41, 100)
+	st := waitFor(t, s, "block 100 compared", func(st Status) bool { return st.LastL2 == 100 })
+	if st.Resyncs == 0 || st.Diverged != 0 || !strings.Contains(st.LastError, "stalled") && !strings.Contains(st.LastError, "restarted") {
+		t.Fatalf("status %+v", st)
 	}
 }

@@ -89,6 +89,9 @@ func (n *Node) assembleShadow() (derive.Observer, error) {
 		},
 		Store: sm.store, Report: sm.report, Primary: name(n.insts[sdk.Deriver]), Name: name(sm.inst),
 		MaxLag: cfg.MaxLag, CallTimeout: cfg.CallTimeout, Log: n.log.Named("ab"), Metrics: n.metrics,
+		// A hung plugin process is killed; its host restarts it. An
+		// in-process shadow cannot be (Kill reports false).
+		Restart: sm.inst.Kill,
 	})
 	sm.runner.Store(r)
 	n.log.Info("A/B: a shadow deriver runs next to the primary", "primary", name(n.insts[sdk.Deriver]), "shadow", name(sm.inst),
