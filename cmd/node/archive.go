@@ -83,7 +83,10 @@ func archiveRecordCmd(args []string) error {
 	chain := addChainFlags(fs)
 	l1URL := fs.String("l1", "", "L1 execution RPC to record from")
 	beacon := fs.String("l1.beacon", "", "L1 beacon API for blobs (needed when the range holds blob batches)")
-	trust := fs.Bool("l1.trust-rpc", false, "do not verify the L1 RPC's answers against block hashes")
+	trust := fs.Bool("l1.trustrpc", false, "do not verify the L1 RPC's answers against block hashes (as opal run's --l1.trustrpc)")
+	// The spelling of the first release of this command.
+	fs.BoolVar(trust, "l1.trust-rpc", false, "")
+	_ = fs.MarkHidden("l1.trust-rpc")
 	from := fs.Uint64("from", 0, "first L1 block (default: the chain's genesis L1 block)")
 	to := fs.Uint64("to", 0, "last L1 block, inclusive (required)")
 	if err := fs.Parse(args); err != nil {
