@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/backoff"
@@ -211,6 +212,14 @@ func (d *Derivation) step(ctx context.Context) {
 		switch res.Outcome {
 		case sdkderiver.Attributes:
 			err := d.eng.ProcessDerived(ctx, res.Attributes)
+			if errors.Is(err, enginectl.ErrPayloadInvalid) && depositsOnly(res.Attributes.Attributes) {
+				// Deposits cannot fail in the engine, so a block of them
+				// that is invalid has no replacement: op-node halts here
+				// too (EngDeriver.onBuildInvalid, "deposit only block was
+				// invalid"). Rebuilding it would loop forever.
+				d.handleErr(ctx, "process attributes", fmt.Errorf("the engine rejected a block of deposits only on %s: %v: %w", parent, err, eth.ErrCritical))
+				return
+			}
 			if errors.Is(err, enginectl.ErrPayloadInvalid) {
 				d.log.Warn("engine rejected derived attributes; telling the deriver", "parent", parent, "err", err)
 				if err := d.deriver.PayloadInvalid(ctx, res.Attributes); err != nil {
@@ -324,4 +333,15 @@ func (d *Derivation) reset(ctx context.Context) error {
 		d.log.Warn("forkchoiceUpdated after reset", "err", err)
 	}
 	return nil
+}
+
+// depositsOnly reports whether every transaction of the attributes is a
+// deposit (EIP-2718 type 0x7E).
+func depositsOnly(a *eth.PayloadAttributes) bool {
+	for _, tx := range a.Transactions {
+		if len(tx) == 0 || tx[0] != types.DepositTxType {
+			return false
+		}
+	}
+	return true
 }

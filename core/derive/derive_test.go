@@ -2,6 +2,8 @@ package derive
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/opalnode/opal/core/enginectl"
@@ -12,6 +14,7 @@ import (
 	"github.com/opalnode/opal/core/pluginhost"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/base"
+	sdkderiver "github.com/opalnode/opal/sdk/deriver"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/sdktest"
 )
@@ -149,5 +152,59 @@ func TestResetOnRestart(t *testing.T) {
 	}
 	if metrics.CounterValue(r.m.Resets) != resets {
 		t.Fatal("restarts counted as reset errors")
+	}
+}
+
+// rejecting is an engine that rejects every derived block.
+type rejecting struct{ Engine }
+
+func (rejecting) ProcessDerived(context.Context, *sdkderiver.DerivedAttributes) error {
+	return fmt.Errorf("%w: test engine says no", enginectl.ErrPayloadInvalid)
+}
+
+// userTx adds a non-deposit transaction to what a deriver derives, and
+// counts what it is told of invalid payloads.
+type userTx struct {
+	Deriver
+	invalid int
+	add     bool
+}
+
+func (u *userTx) Step(ctx context.Context, parent eth.L2BlockRef) (sdkderiver.StepResult, error) {
+	res, err := u.Deriver.Step(ctx, parent)
+	if err == nil && u.add && res.Outcome == sdkderiver.Attributes {
+		a := *res.Attributes.Attributes
+		a.Transactions = append(append([][]byte(nil), a.Transactions...), []byte{0x02, 0xc0})
+		da := *res.Attributes
+		da.Attributes = &a
+		res.Attributes = &da
+	}
+	return res, err
+}
+
+func (u *userTx) PayloadInvalid(ctx context.Context, a *sdkderiver.DerivedAttributes) error {
+	u.invalid++
+	return u.Deriver.PayloadInvalid(ctx, a)
+}
+
+// An invalid block with user transactions goes back to the deriver (which
+// replaces it); an invalid block of deposits only halts derivation, as in
+// op-node, instead of being rebuilt forever.
+func TestInvalidDepositsOnlyBlockHalts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, withUserTx := range []bool{true, false} {
+		chain := sdktest.NewL1Chain(4)
+		r := newRig(t, chain)
+		der := &userTx{Deriver: r.d.deriver, add: withUserTx}
+		r.d.deriver, r.d.eng = der, rejecting{r.d.eng}
+		r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+		r.d.OnEvent(ctx, loop.Step{})
+		switch {
+		case withUserTx && (r.d.halted != nil || der.invalid == 0):
+			t.Fatalf("with a user tx: halted %v, deriver told %d times", r.d.halted, der.invalid)
+		case !withUserTx && (!errors.Is(r.d.halted, eth.ErrCritical) || der.invalid != 0):
+			t.Fatalf("deposits only: halted %v, deriver told %d times", r.d.halted, der.invalid)
+		}
 	}
 }
