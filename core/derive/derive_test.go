@@ -208,3 +208,34 @@ func TestInvalidDepositsOnlyBlockHalts(t *testing.T) {
 		}
 	}
 }
+
+// Sync start keeps unsafe blocks whose L1 origin L1 does not have yet (the
+// L1 view is behind), as op-node's FindL2Heads does: only an origin L1
+// contradicts drops blocks. The safe head restarts below the origins it
+// cannot confirm.
+func TestSyncStartKeepsUnsafeAheadOfL1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := sdktest.NewL1Chain(10)
+	r := newRig(t, chain)
+	r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+	r.run(t, ctx)
+	if h := r.heads.Get(); h.Unsafe.Number != 10 || h.Safe.Number != 10 {
+		t.Fatalf("heads %v", h)
+	}
+	behind := chain.Fork(8, 7, 0) // L1 blocks 0..7 only
+	if n := len(behind.Blocks); n != 8 {
+		t.Fatalf("shortened L1 has %d blocks", n)
+	}
+	r.src.SetChain(behind)
+	start, err := r.d.sync.find(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if start.heads.Unsafe.Number != 10 || start.heads.Safe.Number != 7 {
+		t.Fatalf("sync start: unsafe %d safe %d, want the unsafe head 10 kept and safe 7", start.heads.Unsafe.Number, start.heads.Safe.Number)
+	}
+	if len(r.reorg) != 0 {
+		t.Fatalf("an L1 view behind the chain truncated the safe-head index at %v", r.reorg)
+	}
+}

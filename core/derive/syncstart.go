@@ -32,61 +32,117 @@ type startPoint struct {
 	req   sdkderiver.ResetRequest
 }
 
-// canonical reports whether an L2 block's L1 origin is on canonical L1.
-func (s *syncStart) canonical(ctx context.Context, ref eth.L2BlockRef) (bool, error) {
+// originState is what L1 says of an L2 block's L1 origin.
+type originState int
+
+const (
+	originCanonical originState = iota
+	// originAhead: L1 has no block at the origin's number yet (the L1 view
+	// is behind the L2 chain), so the origin may still be canonical.
+	originAhead
+	// originForked: L1 has another block at that number.
+	originForked
+)
+
+func (s *syncStart) origin(ctx context.Context, ref eth.L2BlockRef) (originState, error) {
 	l1, err := s.l1.BlockRefByNumber(ctx, ref.L1Origin.Number)
-	if err != nil {
-		if errors.Is(err, eth.ErrNotFound) {
-			return false, nil // ahead of (or reorged out of) L1
-		}
-		return false, err
+	switch {
+	case errors.Is(err, eth.ErrNotFound):
+		return originAhead, nil
+	case err != nil:
+		return 0, err
+	case l1.Hash == ref.L1Origin.Hash:
+		return originCanonical, nil
+	default:
+		return originForked, nil
 	}
-	return l1.Hash == ref.L1Origin.Hash, nil
+}
+
+// walkLimit bounds a walk as op-node does: a reorg deeper than a few
+// sequencing windows of L2 blocks is not something to resolve automatically.
+func (s *syncStart) walkLimit() uint64 {
+	return s.cfg.SeqWindowSize * rollup.MaxReorgSeqWindows * 12 / s.cfg.BlockTime
 }
 
 // walkBack returns the highest block at or below ref whose origin is
-// canonical, never going below floor.
-func (s *syncStart) walkBack(ctx context.Context, ref eth.L2BlockRef, floor eth.L2BlockRef) (eth.L2BlockRef, error) {
-	// Bound the walk as op-node does: a reorg deeper than a few sequencing
-	// windows of L2 blocks is not something to resolve automatically.
-	limit := s.cfg.SeqWindowSize * rollup.MaxReorgSeqWindows * 12 / s.cfg.BlockTime
+// canonical, never going below floor; forked says it passed a block whose
+// origin is on another L1 branch (an L1 reorg), not merely ahead of L1.
+func (s *syncStart) walkBack(ctx context.Context, ref eth.L2BlockRef, floor eth.L2BlockRef) (_ eth.L2BlockRef, forked bool, _ error) {
+	limit := s.walkLimit()
 	for steps := uint64(0); ; steps++ {
-		ok, err := s.canonical(ctx, ref)
+		st, err := s.origin(ctx, ref)
+		if err != nil {
+			return eth.L2BlockRef{}, false, err
+		}
+		if st == originCanonical {
+			return ref, forked, nil
+		}
+		forked = forked || st == originForked
+		if ref.Number <= floor.Number {
+			return eth.L2BlockRef{}, false, fmt.Errorf("L1 origin %s of block %s is not canonical, and it is at or below the finalized head %s: %w",
+				ref.L1Origin, ref, floor, eth.ErrCritical)
+		}
+		if steps > limit {
+			return eth.L2BlockRef{}, false, fmt.Errorf("reorg deeper than %d L2 blocks at %s: %w", limit, ref, eth.ErrCritical)
+		}
+		ref, err = s.l2.L2BlockRefByHash(ctx, ref.ParentHash)
+		if err != nil {
+			return eth.L2BlockRef{}, false, fmt.Errorf("walk back to %s: %w", ref.ParentHash, err)
+		}
+	}
+}
+
+// unsafeHead is the unsafe head sync start keeps, walking down from
+// unsafe to floor (whose origin is canonical): blocks whose L1 origin is
+// ahead of the L1 view are kept, as op-node's FindL2Heads keeps them
+// ("plausible"), and only a block whose origin L1 contradicts drops it
+// and everything above it.
+func (s *syncStart) unsafeHead(ctx context.Context, unsafe, floor eth.L2BlockRef) (eth.L2BlockRef, error) {
+	keep := unsafe
+	limit := s.walkLimit()
+	for ref, steps := unsafe, uint64(0); ref.Number > floor.Number; steps++ {
+		st, err := s.origin(ctx, ref)
 		if err != nil {
 			return eth.L2BlockRef{}, err
 		}
-		if ok {
-			return ref, nil
-		}
-		if ref.Number <= floor.Number {
-			return eth.L2BlockRef{}, fmt.Errorf("L1 origin %s of block %s is not canonical, and it is at or below the finalized head %s: %w",
-				ref.L1Origin, ref, floor, eth.ErrCritical)
+		if st == originCanonical {
+			return keep, nil // the chain below builds on canonical L1
 		}
 		if steps > limit {
 			return eth.L2BlockRef{}, fmt.Errorf("reorg deeper than %d L2 blocks at %s: %w", limit, ref, eth.ErrCritical)
 		}
-		ref, err = s.l2.L2BlockRefByHash(ctx, ref.ParentHash)
+		parent, err := s.l2.L2BlockRefByHash(ctx, ref.ParentHash)
 		if err != nil {
 			return eth.L2BlockRef{}, fmt.Errorf("walk back to %s: %w", ref.ParentHash, err)
 		}
+		if st == originForked {
+			keep = parent
+		}
+		ref = parent
 	}
+	return keep, nil
 }
 
 func (s *syncStart) find(ctx context.Context) (startPoint, error) {
 	h := s.heads.Get()
-	safe, err := s.walkBack(ctx, h.Safe, h.Finalized)
+	safe, forked, err := s.walkBack(ctx, h.Safe, h.Finalized)
 	if err != nil {
 		return startPoint{}, err
 	}
 	unsafe := h.Unsafe
-	if safe != h.Safe {
+	if safe != h.Safe && forked {
 		s.log.Warn("L1 reorg below the safe head: safe head walked back", "from", h.Safe, "to", safe)
 		unsafe = safe
 		if s.onReorg != nil {
 			s.onReorg(safe.L1Origin.Number)
 		}
-	} else if unsafe, err = s.walkBack(ctx, h.Unsafe, safe); err != nil {
-		return startPoint{}, err
+	} else {
+		if safe != h.Safe {
+			s.log.Info("the safe head's L1 origin is ahead of the L1 view: derivation restarts below it", "safe", h.Safe, "from", safe)
+		}
+		if unsafe, err = s.unsafeHead(ctx, h.Unsafe, safe); err != nil {
+			return startPoint{}, err
+		}
 	}
 	// The L2 block whose origin is a channel timeout before the safe head's:
 	// derivation re-reads L1 from its origin, with its system config.
