@@ -181,3 +181,92 @@ func TestProcessDerivedDeniedByInteropCheck(t *testing.T) {
 		}
 	}
 }
+
+// The extraData and withdrawals rules of op-node's consolidation
+// (AttributesMatchBlock: checkExtraDataParamsMatch, checkWithdrawals): an
+// unsafe block that breaks them is not consolidated but replaced.
+func TestAttributesMatchForkRules(t *testing.T) {
+	t.Parallel()
+	zero := uint64(0)
+	fork := func(holocene, jovian, canyon, isthmus bool) *rollup.Config {
+		cfg := sdktest.TestRollupConfig(eth.L1BlockRef{Hash: common.HexToHash("0x1")})
+		set := func(on bool) *uint64 {
+			if on {
+				return &zero
+			}
+			return nil
+		}
+		cfg.HoloceneTime, cfg.JovianTime, cfg.CanyonTime, cfg.IsthmusTime = set(holocene), set(jovian), set(canyon), set(isthmus)
+		cfg.ChainOpConfig = &rollup.ChainOpConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: 250}
+		return cfg
+	}
+	parent := eth.L2BlockRef{Hash: common.HexToHash("0xp"), Number: 1, Time: 100}
+	root := common.HexToHash("0xabc")
+	// block builds the attributes and a matching block for the forks of cfg.
+	block := func(cfg *rollup.Config) (*deriver.DerivedAttributes, *eth.ExecutionPayloadEnvelope) {
+		a := attrsFor(parent, 1)
+		p := &eth.ExecutionPayload{ParentHash: parent.Hash, Timestamp: a.Timestamp, PrevRandao: a.PrevRandao, FeeRecipient: a.SuggestedFeeRecipient,
+			GasLimit: *a.GasLimit, Transactions: [][]byte{{0x7e, 1}}}
+		if cfg.IsCanyon(a.Timestamp) {
+			a.Withdrawals, p.Withdrawals = []*types.Withdrawal{}, []*types.Withdrawal{}
+		}
+		if cfg.IsIsthmus(a.Timestamp) {
+			p.WithdrawalsRoot = &root
+		}
+		if cfg.IsHolocene(a.Timestamp) {
+			a.EIP1559Params = &eth.Bytes8{0, 0, 0, 100, 0, 0, 0, 4}
+			p.ExtraData = []byte{0, 0, 0, 0, 100, 0, 0, 0, 4}
+		}
+		if cfg.IsJovian(a.Timestamp) {
+			fee := uint64(9)
+			a.MinBaseFee = &fee
+			p.ExtraData = []byte{1, 0, 0, 0, 100, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 9}
+		}
+		return &deriver.DerivedAttributes{Attributes: a, Parent: parent}, &eth.ExecutionPayloadEnvelope{ExecutionPayload: p}
+	}
+	type edit = func(*eth.PayloadAttributes, *eth.ExecutionPayload)
+	for _, tc := range []struct {
+		name  string
+		cfg   *rollup.Config
+		edit  edit
+		match bool
+	}{
+		{"bedrock", fork(false, false, false, false), func(*eth.PayloadAttributes, *eth.ExecutionPayload) {}, true},
+		{"extraData before holocene", fork(false, false, false, false), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) { p.ExtraData = []byte{0} }, false},
+		{"withdrawals before canyon", fork(false, false, false, false), func(a *eth.PayloadAttributes, _ *eth.ExecutionPayload) { a.Withdrawals = []*types.Withdrawal{} }, false},
+		{"canyon", fork(false, false, true, false), func(*eth.PayloadAttributes, *eth.ExecutionPayload) {}, true},
+		{"canyon block without withdrawals", fork(false, false, true, false), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) { p.Withdrawals = nil }, false},
+		{"canyon attributes without withdrawals", fork(false, false, true, false), func(a *eth.PayloadAttributes, _ *eth.ExecutionPayload) { a.Withdrawals = nil }, false},
+		{"canyon empty withdrawals root", fork(false, false, true, false), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) {
+			r := types.EmptyWithdrawalsHash
+			p.WithdrawalsRoot = &r
+		}, true},
+		{"canyon other withdrawals root", fork(false, false, true, false), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) { p.WithdrawalsRoot = &root }, false},
+		{"holocene", fork(true, false, true, false), func(*eth.PayloadAttributes, *eth.ExecutionPayload) {}, true},
+		{"holocene zero params are the canyon constants", fork(true, false, true, false), func(a *eth.PayloadAttributes, p *eth.ExecutionPayload) {
+			a.EIP1559Params = &eth.Bytes8{}
+			p.ExtraData = []byte{0, 0, 0, 0, 250, 0, 0, 0, 6}
+		}, true},
+		{"holocene extraData version", fork(true, false, true, false), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) { p.ExtraData[0] = 1 }, false},
+		{"holocene extraData length", fork(true, false, true, false), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) { p.ExtraData = append(p.ExtraData, 0) }, false},
+		{"holocene extraData zero elasticity", fork(true, false, true, false), func(a *eth.PayloadAttributes, p *eth.ExecutionPayload) {
+			a.EIP1559Params = &eth.Bytes8{0, 0, 0, 100, 0, 0, 0, 0}
+			p.ExtraData = []byte{0, 0, 0, 0, 100, 0, 0, 0, 0}
+		}, false},
+		{"holocene attributes with a zero denominator only", fork(true, false, true, false), func(a *eth.PayloadAttributes, _ *eth.ExecutionPayload) {
+			a.EIP1559Params = &eth.Bytes8{0, 0, 0, 0, 0, 0, 0, 4}
+		}, false},
+		{"jovian", fork(true, true, true, true), func(*eth.PayloadAttributes, *eth.ExecutionPayload) {}, true},
+		{"jovian holocene-length extraData", fork(true, true, true, true), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) {
+			p.ExtraData = []byte{0, 0, 0, 0, 100, 0, 0, 0, 4}
+		}, false},
+		{"jovian attributes without min base fee", fork(true, true, true, true), func(a *eth.PayloadAttributes, _ *eth.ExecutionPayload) { a.MinBaseFee = nil }, false},
+		{"isthmus block without withdrawals root", fork(true, true, true, true), func(_ *eth.PayloadAttributes, p *eth.ExecutionPayload) { p.WithdrawalsRoot = nil }, false},
+	} {
+		a, e := block(tc.cfg)
+		tc.edit(a.Attributes, e.ExecutionPayload)
+		if diff := attributesMatch(tc.cfg, a, e); (diff == "") != tc.match {
+			t.Errorf("%s: match %v, diff %q", tc.name, diff == "", diff)
+		}
+	}
+}
