@@ -86,6 +86,7 @@ func printDevnet(ctx context.Context, s *stack.Stack, metricsPort int) {
 	fmt.Printf("  opal RPC   http://%s\n", s.Sequencer.RPCAddr())
 	if metricsPort != 0 {
 		fmt.Printf("  metrics    http://127.0.0.1:%d/metrics\n", metricsPort)
+		fmt.Printf("  status     http://127.0.0.1:%d/\n", metricsPort)
 	}
 	if addr := s.P2PAddr(ctx); addr != "" {
 		fmt.Printf("  p2p        %s  (a verifier follows with --p2p.static %s)\n", addr, addr)

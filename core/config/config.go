@@ -87,6 +87,8 @@ type Config struct {
 		Addr    string `koanf:"addr"`
 		Port    int    `koanf:"port"`
 		Pprof   bool   `koanf:"pprof"`
+		// StatusPage serves the status page at / of the metrics listener.
+		StatusPage bool `koanf:"status_page"`
 	} `koanf:"metrics"`
 
 	// P2P is the node's p2p switch; the p2p plugin's own settings (op-node's
@@ -161,6 +163,7 @@ func Default() *Config {
 	c.RPC.Port = 9545
 	c.Metrics.Addr = "127.0.0.1"
 	c.Metrics.Port = 7300
+	c.Metrics.StatusPage = true
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	c.AB.MaxLag = 1000

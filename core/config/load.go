@@ -50,6 +50,7 @@ var flagKeys = map[string]string{
 	"metrics.addr":                      "metrics.addr",
 	"metrics.port":                      "metrics.port",
 	"metrics.pprof":                     "metrics.pprof",
+	"metrics.status-page":               "metrics.status_page",
 	"data-dir":                          "data_dir",
 	"log.level":                         "log.level",
 	"log.format":                        "log.format",
@@ -94,6 +95,7 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("metrics.addr", "", "metrics listen address (default 127.0.0.1)")
 	fs.Int("metrics.port", 0, "metrics listen port (default 7300)")
 	fs.Bool("metrics.pprof", false, "serve pprof on the metrics listener")
+	fs.Bool("metrics.status-page", true, "serve the status page at / of the metrics listener (--metrics.status-page=false turns it off)")
 	fs.String("data-dir", "", "directory of the node's state (default: a fresh temporary directory)")
 	fs.String("log.level", "", "trace, debug, info, warn, error (default info)")
 	fs.String("log.format", "", "text or json (default text)")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/opalnode/opal/core/ab"
@@ -26,6 +27,7 @@ type shadowMode struct {
 	store  *ab.Store
 	report *os.File
 	runner atomic.Pointer[ab.Shadow]
+	stop   sync.Once
 }
 
 // loadShadow loads the shadow deriver when [ab] names one. A shadow that
@@ -108,23 +110,25 @@ func (n *Node) startShadow() {
 	}
 }
 
-// stopShadow stops the runner, then its plugin, store and report.
+// stopShadow stops the runner, then its plugin, store and report (once;
+// readers of the status keep a valid, stopped shadow).
 func (n *Node) stopShadow() {
 	sm := n.shadow
 	if sm == nil {
 		return
 	}
-	if r := sm.runner.Load(); r != nil {
-		r.Stop()
-	}
-	sm.host.Close()
-	if sm.store != nil {
-		_ = sm.store.Close()
-	}
-	if sm.report != nil {
-		_ = sm.report.Close()
-	}
-	n.shadow = nil
+	sm.stop.Do(func() {
+		if r := sm.runner.Load(); r != nil {
+			r.Stop()
+		}
+		sm.host.Close()
+		if sm.store != nil {
+			_ = sm.store.Close()
+		}
+		if sm.report != nil {
+			_ = sm.report.Close()
+		}
+	})
 }
 
 // abView is A/B as the RPC reads it.

@@ -87,6 +87,9 @@ func (n *Node) assemble() {
 			n.metrics.Heads.WithLabelValues(kind).Set(float64(ref.Number))
 		}
 		n.status.publish(n.snapshot())
+		if n.seq != nil {
+			n.seqActive.Store(n.seq.Active())
+		}
 	}))
 }
 

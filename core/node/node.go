@@ -11,6 +11,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,6 +30,7 @@ import (
 	"github.com/opalnode/opal/core/rpc"
 	"github.com/opalnode/opal/core/runtimecfg"
 	"github.com/opalnode/opal/core/sequencer"
+	"github.com/opalnode/opal/core/statuspage"
 	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/eth"
 	"github.com/opalnode/opal/sdk/p2p"
@@ -71,12 +73,16 @@ type Node struct {
 	seq     *sequencer.Sequencer
 	rtcfg   *runtimecfg.Loader // the unsafe block signer; nil when the L1 handle cannot read storage
 	status  statusBoard
-	shadow  *shadowMode     // A/B; nil when off
-	observe derive.Observer // the shadow runner as derivation tells it; nil when off
-	rpc     *rpc.Server
-	metSrv  *http.Server
-	cancel  context.CancelFunc
-	done    chan struct{}
+	shadow  *shadowMode // A/B; nil when off
+	// deriveRate and seqActive feed the status page.
+	deriveRate statuspage.Rate
+	seqActive  atomic.Bool
+	metAddr    string
+	observe    derive.Observer // the shadow runner as derivation tells it; nil when off
+	rpc        *rpc.Server
+	metSrv     *http.Server
+	cancel     context.CancelFunc
+	done       chan struct{}
 
 	failOnce sync.Once
 	failed   chan struct{}
@@ -88,7 +94,8 @@ func New(opts Options) (*Node, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	n := &Node{opts: opts, log: opts.Logger, metrics: metrics.New(), done: make(chan struct{}), failed: make(chan struct{})}
+	n := &Node{opts: opts, log: opts.Logger, metrics: metrics.New(), done: make(chan struct{}), failed: make(chan struct{}),
+		deriveRate: statuspage.Rate{Window: time.Minute}}
 	dir := opts.Config.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "opal-data-")
@@ -205,6 +212,10 @@ func (n *Node) RPCAddr() string {
 	}
 	return n.rpc.Addr()
 }
+
+// MetricsAddr is the address of the metrics listener (the status page is
+// its root), or "" when it is off.
+func (n *Node) MetricsAddr() string { return n.metAddr }
 
 // Heads returns a snapshot of the heads.
 func (n *Node) Heads() heads.Heads { return n.heads.Get() }

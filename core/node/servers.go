@@ -14,6 +14,7 @@ import (
 
 	"github.com/opalnode/opal/core/backoff"
 	"github.com/opalnode/opal/core/rpc"
+	"github.com/opalnode/opal/core/statuspage"
 	"github.com/opalnode/opal/core/superroot"
 	"github.com/opalnode/opal/core/unsafesync"
 	"github.com/opalnode/opal/sdk/p2p"
@@ -55,6 +56,9 @@ func (n *Node) startServers() error {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	if cfg.Metrics.StatusPage {
+		mux.Handle("/", statuspage.Handler(n.statusPage))
+	}
 	if cfg.Metrics.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -66,7 +70,11 @@ func (n *Node) startServers() error {
 	}
 	n.metSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = n.metSrv.Serve(ln) }()
-	n.log.Info("metrics listening", "addr", "http://"+ln.Addr().String()+"/metrics")
+	n.metAddr = ln.Addr().String()
+	n.log.Info("metrics listening", "addr", "http://"+n.metAddr+"/metrics")
+	if cfg.Metrics.StatusPage {
+		n.log.Info("status page", "url", "http://"+n.metAddr+"/")
+	}
 	return nil
 }
 
