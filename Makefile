@@ -4,7 +4,7 @@ BIN       := bin/opal
 CONFIG    ?= opal.toml
 RACE_PKGS := ./core/... ./plugins/... ./cmd/... ./internal/...
 
-.PHONY: bench-sequencer run-node e2e build test test-sdk test-examples lint generate generate-check check-upstream run bench clean contracts
+.PHONY: fuzz bench-sequencer run-node e2e build test test-sdk test-examples lint generate generate-check check-upstream run bench clean contracts
 
 build:
 	$(GO) build -o $(BIN) ./cmd/node
@@ -43,6 +43,10 @@ contracts:
 
 check-upstream:
 	./scripts/check-upstream.sh
+
+# Every fuzz target, one after the other: make fuzz FUZZTIME=1m
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),30s) ./scripts/fuzz.sh
 
 # A whole local OP chain: L1, op-geth, opal as sequencer, the batcher, and
 # the safe head following from L1.

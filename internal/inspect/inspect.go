@@ -153,6 +153,24 @@ func detect(data []byte) []Kind {
 	return out
 }
 
+// sender recovers a transaction's sender where its chain id allows: a
+// typed transaction with chain id 0 has none (go-ethereum's signers panic
+// on it, and the bytes come from outside), a legacy one without EIP-155
+// is signed the Homestead way.
+func sender(tx *types.Transaction) (common.Address, bool) {
+	var signer types.Signer
+	switch id := tx.ChainId(); {
+	case id != nil && id.Sign() > 0:
+		signer = types.LatestSignerForChainID(id)
+	case tx.Type() == types.LegacyTxType:
+		signer = types.HomesteadSigner{}
+	default:
+		return common.Address{}, false
+	}
+	from, err := types.Sender(signer, tx)
+	return from, err == nil
+}
+
 func decodeAs(k Kind, data []byte, opts Options) (*Report, error) {
 	switch k {
 	case KindTx:
@@ -161,7 +179,7 @@ func decodeAs(k Kind, data []byte, opts Options) (*Report, error) {
 			return nil, err
 		}
 		info := &TxInfo{Hash: tx.Hash(), Type: tx.Type(), To: tx.To(), Nonce: tx.Nonce(), DataLen: len(tx.Data()), BlobHashes: tx.BlobHashes()}
-		if from, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), &tx); err == nil {
+		if from, ok := sender(&tx); ok {
 			info.From = &from
 		}
 		r := &Report{Kind: KindTx, Tx: info}

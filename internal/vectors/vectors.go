@@ -37,10 +37,19 @@ func Find() (string, bool) {
 	return dir, isDir(dir)
 }
 
-// Dir returns the vectors directory, or skips the test when it is missing.
+// RequireEnvVar, set to 1, makes a missing vectors directory fail the
+// tests that need it instead of skipping them (for CI, where a skip would
+// pass the conformance tests by accident).
+const RequireEnvVar = "OPAL_REQUIRE_VECTORS"
+
+// Dir returns the vectors directory, or skips the test when it is missing
+// (fails it under OPAL_REQUIRE_VECTORS=1).
 func Dir(t testing.TB) string {
 	t.Helper()
 	dir, ok := Find()
+	if !ok && os.Getenv(RequireEnvVar) == "1" {
+		t.Fatalf("conformance vectors not found (looked in %q) and $%s=1: set $%s to the shared vectors directory", dir, RequireEnvVar, EnvVar)
+	}
 	if !ok {
 		t.Skipf("conformance vectors not found (looked in %q); set $%s to the shared vectors directory to run this test", dir, EnvVar)
 	}

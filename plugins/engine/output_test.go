@@ -3,23 +3,18 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
+	"github.com/opalnode/opal/internal/vectors"
 	"github.com/opalnode/opal/sdk/base"
 	sdkengine "github.com/opalnode/opal/sdk/engine"
 )
 
-const vectorsFile = "/work/shared/vectors/expected/reference_computed.json"
-
 func TestOutputRootV0Vector(t *testing.T) {
-	data, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Skipf("reference vectors not available: %v", err)
-	}
+	data := vectors.Read(t, "expected/reference_computed.json")
 	var doc struct {
 		Output struct {
 			BlockHash   common.Hash `json:"block_hash"`
