@@ -32,10 +32,18 @@ var (
 )
 
 // Derive expands the span into its blocks. Block i has timestamp
-// genesisTime + RelTimestamp + i*blockTime; the L1 origin before the first
-// block is L1OriginNum minus the number of origin bits, and each block adds
-// its bit. Transactions get their chain id and v back: v = 2*chainID+35+y
-// for protected legacy transactions, 27+y for unprotected ones, y for typed.
+// genesisTime + RelTimestamp + i*blockTime; the last block's L1 origin is
+// L1OriginNum, and each earlier block's is one less than the next block's
+// when that next block's origin bit is set. Bit 0 therefore plays no part.
+// Transactions get their chain id and v back: v = 2*chainID+35+y for
+// protected legacy transactions, 27+y for unprotected ones, y for typed.
+//
+// Origin bits that count more changes than L1OriginNum are not an error:
+// the epochs wrap around in uint64 arithmetic, as op-node's
+// RawSpanBatch.derive computes them, and the batch checks drop the span
+// (its start epoch is then far ahead of any parent's). The spec gives the
+// same formula (l1_origin_num - sum(origin_bits), then adding the bits) but
+// says nothing of underflow; op-node's arithmetic is what counts here.
 //
 // A tx_data that does not decode as its type's fields is an error, as in
 // op-node, where it fails the span batch.
@@ -46,19 +54,20 @@ func (s *Span) Derive(genesisTime, blockTime uint64, chainID *big.Int) ([]SpanEl
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("deriving span batch: %w", err)
 	}
-	changes := uint64(s.OriginBits.Count())
-	if changes > s.L1OriginNum {
-		return nil, fmt.Errorf("deriving span batch: %d origin changes but last origin is %d", changes, s.L1OriginNum)
-	}
 	txs, err := s.Txs.fullTxs(chainID)
 	if err != nil {
 		return nil, fmt.Errorf("deriving span batch: %w", err)
+	}
+	// Changes after the first block; may exceed L1OriginNum and wrap.
+	changes := uint64(s.OriginBits.Count())
+	if s.OriginBits.Bit(0) {
+		changes--
 	}
 	elems := make([]SpanElement, len(s.BlockTxCounts))
 	epoch := s.L1OriginNum - changes
 	ts := genesisTime + s.RelTimestamp
 	for i, count := range s.BlockTxCounts {
-		if s.OriginBits.Bit(i) {
+		if i > 0 && s.OriginBits.Bit(i) {
 			epoch++
 		}
 		elems[i] = SpanElement{

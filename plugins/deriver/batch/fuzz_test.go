@@ -83,6 +83,17 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Epochs, walked back from the last block as op-node does: a set
+		// bit on block i+1 means block i is one epoch earlier (mod 2^64).
+		epoch := span.L1OriginNum
+		for j := len(elems) - 1; j >= 0; j-- {
+			if elems[j].EpochNum != epoch {
+				t.Fatalf("block %d epoch %d, want %d", j, elems[j].EpochNum, epoch)
+			}
+			if j > 0 && span.OriginBits.Bit(j) {
+				epoch--
+			}
+		}
 		i := 0
 		for _, e := range elems {
 			for _, tx := range e.Transactions {

@@ -210,6 +210,12 @@ const legacyTxType = 0
 
 // splitTxData finds the end of the tx_data at data[off:]: an optional type
 // byte (0x00-0x7F) and an RLP list, which must be canonical.
+//
+// The list, header included, may be at most MaxSpanBatchElementCount bytes;
+// the type byte does not count. That is op-node's limit (ReadTxData reads
+// the list with an rlp.Stream capped at that many bytes, and the stream
+// charges the header against the cap before checking the content fits).
+// The spec states no per-transaction limit.
 func splitTxData(data []byte, off int) (end int, typ byte, err error) {
 	if off >= len(data) {
 		return 0, 0, errTruncated
@@ -218,17 +224,18 @@ func splitTxData(data []byte, off int) (end int, typ byte, err error) {
 		typ = b
 		off++
 	}
-	kind, content, rest, err := rlp.Split(data[off:])
+	kind, _, rest, err := rlp.Split(data[off:])
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading tx RLP: %w", err)
 	}
 	if kind != rlp.List {
 		return 0, 0, errors.New("tx RLP must be a list")
 	}
-	if len(content) > MaxSpanBatchElementCount {
-		return 0, 0, fmt.Errorf("tx RLP of %d bytes: %w", len(content), ErrTooManyElements)
+	end = len(data) - len(rest)
+	if size := end - off; size > MaxSpanBatchElementCount {
+		return 0, 0, fmt.Errorf("tx RLP of %d bytes with its header: %w", size, ErrTooManyElements)
 	}
-	return len(data) - len(rest), typ, nil
+	return end, typ, nil
 }
 
 // decoder reads span batch fields, remembering the first error so the field

@@ -397,7 +397,6 @@ func TestDeriveErrors(t *testing.T) {
 		{"wrong origin bits", func(s *batch.Span) { s.OriginBits = batch.NewBits(9) }, batch.ErrInconsistent},
 		{"trailing tx data", func(s *batch.Span) { s.Txs.Datas[legacyIdx] = append(bytes.Clone(s.Txs.Datas[legacyIdx]), 0x80) }, batch.ErrInconsistent},
 		{"empty tx data", func(s *batch.Span) { s.Txs.Datas[legacyIdx] = nil }, nil},
-		{"origin underflow", func(s *batch.Span) { s.L1OriginNum = 1 }, nil},
 		{"no blocks", func(s *batch.Span) { s.BlockTxCounts = nil }, batch.ErrEmptySpan},
 	}
 	for _, tt := range tests {
@@ -467,4 +466,124 @@ func TestBits(t *testing.T) {
 		}
 	}()
 	batch.NewBits(3).Set(3, true)
+}
+
+// TestSpanTxRLPSizeLimit pins op-node's per-transaction size limit
+// (ReadTxData in op-node/rollup/derive/span_batch.go). It reads each
+// tx_data's RLP list through an rlp.Stream limited to
+// MaxSpanBatchElementCount bytes; the stream counts the list header it
+// reads against that limit before comparing the content size with what is
+// left, so the limit is on header plus content. The type byte of a typed
+// transaction is read before the stream and does not count.
+func TestSpanTxRLPSizeLimit(t *testing.T) {
+	const limit = batch.MaxSpanBatchElementCount
+	// list returns an RLP list of exactly total bytes: header and content.
+	list := func(total int) []byte {
+		for header := 1; header <= 9; header++ {
+			content := total - header
+			if content < 0 {
+				break
+			}
+			enc := append(encodeListHeader(content), make([]byte, content)...)
+			if len(enc) == total {
+				return enc
+			}
+		}
+		t.Fatalf("no RLP list of %d bytes", total)
+		return nil
+	}
+	span := func(txData []byte, legacy bool) []byte {
+		w := newSpan().oneTxBlock(1).raw(0x01, 0x00).zeros(64).raw(txData...).uv(0).uv(21000)
+		if legacy {
+			w.raw(0x00)
+		}
+		return w.bytes()
+	}
+	tests := []struct {
+		name   string
+		total  int  // RLP list bytes, header included
+		typed  bool // preceded by a 0x02 type byte, which does not count
+		reject bool
+	}{
+		{"legacy list one byte under the limit", limit - 1, false, false},
+		{"legacy list at the limit", limit, false, false},
+		{"legacy list one byte over the limit", limit + 1, false, true},
+		{"legacy list content at the limit, header over it", limit + 4, false, true},
+		{"typed list at the limit, type byte not counted", limit, true, false},
+		{"typed list one byte over the limit", limit + 1, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := list(tt.total)
+			if tt.typed {
+				data = append([]byte{types.DynamicFeeTxType}, data...)
+			}
+			_, err := batch.Decode(span(data, !tt.typed))
+			switch {
+			case tt.reject && !errors.Is(err, batch.ErrTooManyElements):
+				t.Fatalf("got %v, want %v", err, batch.ErrTooManyElements)
+			case !tt.reject && err != nil:
+				t.Fatalf("rejected: %v", err)
+			}
+		})
+	}
+}
+
+// encodeListHeader returns the RLP header of a list of size content bytes.
+func encodeListHeader(size int) []byte {
+	if size < 56 {
+		return []byte{0xC0 + byte(size)}
+	}
+	var be []byte
+	for v := size; v > 0; v >>= 8 {
+		be = append([]byte{byte(v)}, be...)
+	}
+	return append([]byte{0xF7 + byte(len(be))}, be...)
+}
+
+// TestDeriveOriginBitsBeyondL1OriginNum pins what op-node does with origin
+// bits that count more epoch changes than l1_origin_num can absorb: nothing
+// at decode time. RawSpanBatch.derive (op-node/rollup/derive/span_batch.go)
+// walks back from the last block, subtracting one for every set bit but bit
+// 0, in uint64 arithmetic, so the early epochs wrap around. The batch
+// checks then drop such a span (its start epoch is far past the safe head's
+// origin), which under Holocene also flushes the channel.
+func TestDeriveOriginBitsBeyondL1OriginNum(t *testing.T) {
+	const max = ^uint64(0)
+	tests := []struct {
+		name   string
+		last   uint64   // l1_origin_num; the origin bits are 1,0,1,1
+		epochs []uint64 // per block
+	}{
+		{"bit 0 is not subtracted", 2, []uint64{0, 0, 1, 2}},
+		{"popcount one past l1_origin_num wraps", 1, []uint64{max, max, 0, 1}},
+		{"l1_origin_num 0 wraps", 0, []uint64{max - 1, max - 1, max, 0}},
+		{"in range", 102, []uint64{100, 100, 101, 102}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			span, err := batch.NewSpan(testBlocks(t), 1000, testChainID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			span.L1OriginNum = tt.last
+			enc, err := span.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := batch.Decode(enc)
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			elems, err := dec.(*batch.Span).Derive(1000, 2, testChainID)
+			if err != nil {
+				t.Fatalf("derive: %v", err)
+			}
+			for i, e := range elems {
+				if e.EpochNum != tt.epochs[i] {
+					t.Fatalf("block %d epoch %d, want %d", i, e.EpochNum, tt.epochs[i])
+				}
+			}
+		})
+	}
 }

@@ -6,8 +6,13 @@
 // other 6 bits and the 31 bytes after it carry data. Four elements therefore
 // carry 4*31 + 3 = 127 bytes, in 1024 rounds: 130048 bytes. The first four
 // of those are a version byte (0) and a big-endian uint24 length, leaving
-// MaxDataSize bytes of payload. Everything past the length must be zero, so
-// the encoding is bijective.
+// MaxDataSize bytes of payload. Everything past the length must be zero.
+//
+// Decode accepts exactly the blobs op-node's Blob.ToData accepts. That
+// includes one the encoding never produces: op-node masks the head byte of
+// element 0 to its low 6 bits without checking the top two, so those two
+// bits are ignored (the spec says every element's must be zero). Apart from
+// them the encoding is bijective.
 package blob
 
 import (
@@ -84,6 +89,16 @@ func Encode(data []byte) (*kzg4844.Blob, error) {
 
 // Decode extracts the data from a blob. Any deviation from the encoding is
 // an error, and derivation then ignores the blob.
+//
+// The checks are op-node's (Blob.ToData), which differ from the spec's "the
+// top two bits of every element are zero" in two ways:
+//   - the top two bits of element 0 are not checked at all;
+//   - only the rounds that hold payload (the first ceil((4+length)/127), at
+//     least one) are decoded and have their elements' top bits checked;
+//     every byte of the later rounds must simply be zero, top bits included,
+//     which rejects the same blobs but reports ErrExtraneousData.
+//
+// Within the decoded rounds, the payload bytes past the length must be zero.
 func Decode(blob *kzg4844.Blob) ([]byte, error) {
 	if blob == nil {
 		return nil, errors.New("nil blob")
@@ -95,16 +110,21 @@ func Decode(blob *kzg4844.Blob) ([]byte, error) {
 	if length > MaxDataSize {
 		return nil, fmt.Errorf("%w: %d > %d", ErrInvalidLength, length, MaxDataSize)
 	}
+	end := headerSize + length
+	used := (end + roundBytes - 1) / roundBytes // >= 1, as end >= 4
 	var payload [capacity]byte
-	for r := range rounds {
+	for r := range used {
 		in := blob[r*4*elementSize : (r+1)*4*elementSize]
 		out := payload[r*roundBytes : (r+1)*roundBytes]
 		for e := range 4 {
+			if r == 0 && e == 0 {
+				continue // op-node never looks at these two bits
+			}
 			if in[e*elementSize]&0xC0 != 0 {
 				return nil, fmt.Errorf("%w: element %d has its top bits set (0x%02x)", ErrInvalidFieldElement, r*4+e, in[e*elementSize])
 			}
 		}
-		h0, h1, h2, h3 := in[0], in[32], in[64], in[96]
+		h0, h1, h2, h3 := in[0]&0x3F, in[32], in[64], in[96]
 		copy(out[0:31], in[1:32])
 		out[31] = h0 | (h1&0x30)<<2 // x
 		copy(out[32:63], in[33:64])
@@ -113,10 +133,14 @@ func Decode(blob *kzg4844.Blob) ([]byte, error) {
 		out[95] = h2 | (h3&0x30)<<2 // z
 		copy(out[96:127], in[97:128])
 	}
-	end := headerSize + length
-	for i := end; i < capacity; i++ {
+	for i := end; i < used*roundBytes; i++ {
 		if payload[i] != 0 {
 			return nil, fmt.Errorf("%w: non-zero byte at payload offset %d, past length %d", ErrExtraneousData, i-headerSize, length)
+		}
+	}
+	for i := used * 4 * elementSize; i < blobSize; i++ {
+		if blob[i] != 0 {
+			return nil, fmt.Errorf("%w: non-zero byte %d in element %d, past the %d rounds holding data", ErrExtraneousData, i%elementSize, i/elementSize, used)
 		}
 	}
 	out := make([]byte, length)

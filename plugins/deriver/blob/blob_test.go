@@ -79,8 +79,8 @@ func TestMalformed(t *testing.T) {
 		{"version 1", mod(func(b *kzg4844.Blob) { b[1] = 1 }), ErrInvalidVersion, "expected version 0, got 1"},
 		{"length too large", mod(func(b *kzg4844.Blob) { b[2], b[3], b[4] = 0x01, 0xFB, 0xFD }), ErrInvalidLength, "130045"},
 		{"max uint24 length", mod(func(b *kzg4844.Blob) { b[2], b[3], b[4] = 0xFF, 0xFF, 0xFF }), ErrInvalidLength, ""},
-		{"top bit of element 0", mod(func(b *kzg4844.Blob) { b[0] |= 0x80 }), ErrInvalidFieldElement, "element 0"},
-		{"second bit of element 4095", mod(func(b *kzg4844.Blob) { b[4095*32] = 0x40 }), ErrInvalidFieldElement, "element 4095"},
+		{"top bit of element 1", mod(func(b *kzg4844.Blob) { b[32] |= 0x80 }), ErrInvalidFieldElement, "element 1"},
+		{"second bit of element 4095", mod(func(b *kzg4844.Blob) { b[4095*32] = 0x40 }), ErrExtraneousData, "element 4095"},
 		{"byte past length", mod(func(b *kzg4844.Blob) { b[5+10] = 1 }), ErrExtraneousData, ""},
 		{"data in last element", mod(func(b *kzg4844.Blob) { b[len(b)-1] = 1 }), ErrExtraneousData, ""},
 		{"head bits of unused element", mod(func(b *kzg4844.Blob) { b[1000*32] = 0x01 }), ErrExtraneousData, ""},
@@ -214,11 +214,14 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Decoding is bijective: a valid blob re-encodes to itself.
+		// Decoding is bijective but for the top two bits of element 0,
+		// which op-node ignores: a valid blob re-encodes to itself with
+		// them cleared.
 		enc, err := Encode(data)
 		if err != nil {
 			t.Fatal(err)
 		}
+		b[0] &= 0x3F
 		if *enc != b {
 			t.Fatal("decoded blob does not re-encode to itself")
 		}
@@ -241,4 +244,59 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
+}
+
+// TestDecodeFieldElementRules pins which field element bits op-node's
+// Blob.ToData (op-service/eth/blob.go) looks at. It reads the head byte of
+// element 0 only through a 6-bit mask, so that element's top two bits are
+// never checked; every other element of the rounds holding data must have
+// them clear; and every byte of the rounds past the data must be zero.
+func TestDecodeFieldElementRules(t *testing.T) {
+	short := []byte("hello blob")                               // one round
+	long := bytes.Repeat([]byte{0xa5}, 2*roundBytes-headerSize) // exactly two rounds
+	enc := func(data []byte, f func(b *kzg4844.Blob)) *kzg4844.Blob {
+		b, err := Encode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(b)
+		return b
+	}
+	tests := []struct {
+		name string
+		blob *kzg4844.Blob
+		want []byte // nil: rejected with err
+		err  error
+	}{
+		{"element 0 top bit ignored", enc(short, func(b *kzg4844.Blob) { b[0] |= 0x80 }), short, nil},
+		{"element 0 second bit ignored", enc(short, func(b *kzg4844.Blob) { b[0] |= 0x40 }), short, nil},
+		{"element 0 both top bits ignored", enc(long, func(b *kzg4844.Blob) { b[0] |= 0xC0 }), long, nil},
+		{"element 0 top bits ignored in empty blob", enc(nil, func(b *kzg4844.Blob) { b[0] = 0xC0 }), []byte{}, nil},
+		{"element 0 low bits past length are data", enc(nil, func(b *kzg4844.Blob) { b[0] = 0xC1 }), nil, ErrExtraneousData},
+		{"element 1 top bit", enc(short, func(b *kzg4844.Blob) { b[32] |= 0x80 }), nil, ErrInvalidFieldElement},
+		{"element 2 second bit", enc(short, func(b *kzg4844.Blob) { b[64] |= 0x40 }), nil, ErrInvalidFieldElement},
+		{"element 3 top bit", enc(short, func(b *kzg4844.Blob) { b[96] |= 0x80 }), nil, ErrInvalidFieldElement},
+		{"element 4 top bit in a data round", enc(long, func(b *kzg4844.Blob) { b[128] |= 0x80 }), nil, ErrInvalidFieldElement},
+		{"element 7 second bit in a data round", enc(long, func(b *kzg4844.Blob) { b[7*32] |= 0x40 }), nil, ErrInvalidFieldElement},
+		{"element 4 top bit past the data rounds", enc(short, func(b *kzg4844.Blob) { b[128] = 0x80 }), nil, ErrExtraneousData},
+		{"element 8 top bit past the data rounds", enc(long, func(b *kzg4844.Blob) { b[8*32] = 0x40 }), nil, ErrExtraneousData},
+		{"element 4095 top bit past the data rounds", enc(short, func(b *kzg4844.Blob) { b[4095*32] = 0xC0 }), nil, ErrExtraneousData},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Decode(tt.blob)
+			if tt.want != nil {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				if !bytes.Equal(got, tt.want) {
+					t.Fatalf("decoded %x, want %x", got, tt.want)
+				}
+				return
+			}
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("got %v (%d bytes), want %v", err, len(got), tt.err)
+			}
+		})
+	}
 }
