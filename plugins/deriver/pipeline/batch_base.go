@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -94,13 +95,20 @@ func (b *batchBase) popSpan(parent eth.L2BlockRef) *batch.Singular {
 }
 
 // spanToSingulars turns the span's blocks after parent into singular
-// batches, taking each one's epoch hash from l1Blocks.
+// batches, taking each one's epoch hash from l1Blocks. It fails when a
+// block's epoch is not there (for instance older than parent's): what that
+// means is the caller's to decide, an invalid span for the Holocene batch
+// stage, a broken invariant after the pre-Holocene checks.
 func (b *batchBase) spanToSingulars(s *spanBatch, parent eth.L2BlockRef) ([]*batch.Singular, error) {
 	var out []*batch.Singular
 	idx := 0
 	for _, blk := range s.blocks {
 		if blk.Timestamp <= parent.Time {
 			continue
+		}
+		if blk.EpochNum < parent.L1Origin.Number {
+			return nil, fmt.Errorf("span batch block at %d has epoch %d, before the epoch %d of its parent %s",
+				blk.Timestamp, blk.EpochNum, parent.L1Origin.Number, parent.ID())
 		}
 		sb := &batch.Singular{EpochNum: blk.EpochNum, Timestamp: blk.Timestamp, Transactions: blk.Transactions}
 		found := false
@@ -111,7 +119,7 @@ func (b *batchBase) spanToSingulars(s *spanBatch, parent eth.L2BlockRef) ([]*bat
 			}
 		}
 		if !found {
-			return nil, criticalErr("no L1 block for epoch %d of a span batch block", blk.EpochNum)
+			return nil, fmt.Errorf("no L1 block for epoch %d of a span batch block", blk.EpochNum)
 		}
 		out = append(out, sb)
 	}

@@ -81,9 +81,11 @@ func (q *batchQueue) NextBatch(ctx context.Context, parent eth.L2BlockRef) (*bat
 	if next.single != nil {
 		return next.single, true, nil
 	}
+	// checkSpan has found every block's origin among l1Blocks, so failing
+	// here is a bug, not bad input (op-node: a critical error too).
 	singles, err := q.spanToSingulars(next.span, parent)
 	if err != nil {
-		return nil, false, err
+		return nil, false, criticalErr("accepted span batch: %v", err)
 	}
 	if len(singles) == 0 {
 		return nil, false, criticalErr("accepted span batch has no block after the safe head")

@@ -12,9 +12,10 @@ import (
 // batchStage is the Holocene batch stage. Batches must arrive in order:
 // nothing is buffered for later. A batch for a block already safe is
 // skipped (past); any other invalid batch is dropped together with the rest
-// of its channel. A span batch is checked by its prefix, then its blocks
-// are checked one at a time as singular batches, so the blocks before the
-// first invalid one stay valid.
+// of its channel. A span batch is checked by its prefix and its blocks that
+// overlap the safe chain (checkSpanHolocene), then its blocks after the
+// safe head are checked one at a time as singular batches, so the blocks
+// before the first invalid one stay valid.
 type batchStage struct {
 	batchBase
 	// pending is a span batch left undecided because the L2 safe chain
@@ -104,7 +105,7 @@ func (s *batchStage) candidate(ctx context.Context, parent eth.L2BlockRef) (*bat
 		return qb.item.single, nil
 	}
 	span := qb.item.span
-	switch v, _ := s.check.checkSpanPrefix(ctx, s.l1Blocks, parent, span, qb.inclusion); v {
+	switch v := s.check.checkSpanHolocene(ctx, s.l1Blocks, parent, span, qb.inclusion); v {
 	case batchAccept:
 	case batchPast:
 		return nil, errNotEnoughData
@@ -123,9 +124,14 @@ func (s *batchStage) candidate(ctx context.Context, parent eth.L2BlockRef) (*bat
 	default:
 		return nil, criticalErr("unexpected span validity %v in the Holocene batch stage", v)
 	}
+	// The Holocene checks so far do not look at every block's epoch, so a
+	// block whose L1 origin is not held makes the span invalid: drop it and
+	// its channel, as op-node does, instead of failing derivation.
 	singles, err := s.spanToSingulars(span, parent)
 	if err != nil {
-		return nil, err
+		s.log.Warn("dropping span batch and the rest of its channel", "span_time", span.timestamp(), "err", err)
+		s.flush()
+		return nil, errNotEnoughData
 	}
 	if len(singles) == 0 {
 		return nil, errNotEnoughData

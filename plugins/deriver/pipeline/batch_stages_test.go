@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -254,8 +255,9 @@ func TestBatchStage(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			// The overlap case reads the span's parent from the chain.
-			l2 := &fakeSafe{refs: map[uint64]eth.L2BlockRef{0: genesis}}
+			// The overlap case reads the span's parent and the overlapped
+			// block 1 (no user transactions) from the chain.
+			l2 := &fakeSafe{refs: map[uint64]eth.L2BlockRef{0: genesis, 1: l2Ref(1, l1[0], 1)}, txs: map[uint64][][]byte{1: {{0x7e, 0xc0}}}}
 			r := newBatchRun(t, cfg, true, l2, l1[0], genesis)
 			for _, s := range tc.steps {
 				r.step(s)
@@ -285,7 +287,23 @@ func TestBatchStage(t *testing.T) {
 		if len(r.errs) != 1 || !errors.Is(r.errs[0], eth.ErrTemporary) {
 			t.Fatalf("errors %v, want a temporary error", r.errs)
 		}
-		l2.refs = map[uint64]eth.L2BlockRef{0: genesis}
+		l2.refs = map[uint64]eth.L2BlockRef{0: genesis, 1: l2Ref(1, l1[0], 1)}
+		l2.txs = map[uint64][][]byte{1: {{0x7e, 0xc0}}}
+		r.errs = nil
+		r.step(batchStep{origin: l1[1]})
+		if got := r.blocks(); !equalStrings(got, []string{"1@0/0", "2@0/0", "3@0/0"}) || len(r.errs) > 0 {
+			t.Fatalf("got %v, %v", got, r.errs)
+		}
+	})
+	t.Run("span undecided for lack of an overlapped block is kept", func(t *testing.T) {
+		t.Parallel()
+		l2 := &fakeSafe{refs: map[uint64]eth.L2BlockRef{0: genesis, 1: l2Ref(1, l1[0], 1)}}
+		r := newBatchRun(t, cfg, true, l2, l1[0], genesis)
+		r.step(batchStep{l1[1], []batchItem{single(singular(1, l1[0])), spanItem(1, 3, nil)}})
+		if len(r.errs) != 1 || !errors.Is(r.errs[0], eth.ErrTemporary) {
+			t.Fatalf("errors %v, want a temporary error", r.errs)
+		}
+		l2.txs = map[uint64][][]byte{1: {{0x7e, 0xc0}}}
 		r.errs = nil
 		r.step(batchStep{origin: l1[1]})
 		if got := r.blocks(); !equalStrings(got, []string{"1@0/0", "2@0/0", "3@0/0"}) || len(r.errs) > 0 {
@@ -337,5 +355,123 @@ func TestBatchMux(t *testing.T) {
 	m.resetTo(l1[3])
 	if _, ok := m.batchProvider.(*batchStage); !ok {
 		t.Fatalf("reset after holocene: %T", m.batchProvider)
+	}
+}
+
+// TestSpanOverlapMustMatchSafeChain: the blocks of a span batch at or below
+// the safe head must carry the safe block's L1 origin number and its
+// non-deposit transactions, or the whole span is dropped (and, with
+// Holocene, its channel flushed). op-node checks this before Holocene
+// (checkSpanBatch) and, since v1.19, in its Holocene batch stage too.
+func TestSpanOverlapMustMatchSafeChain(t *testing.T) {
+	t.Parallel()
+	l1 := l1Refs(8)
+	txA, txB := l2Tx(t, 1), l2Tx(t, 2)
+	deposit := []byte{0x7e, 0xc0}
+	// The safe head is block 6, the first block of epoch 1; the spans
+	// start at block 6, so block 5 is their parent and block 6 overlaps.
+	safe5, safe6 := l2Ref(5, l1[0], 5), l2Ref(6, l1[1], 0)
+	chain := func(txs6 ...[]byte) *fakeSafe {
+		return &fakeSafe{
+			refs: map[uint64]eth.L2BlockRef{5: safe5, 6: safe6},
+			txs:  map[uint64][][]byte{6: append([][]byte{deposit}, txs6...)},
+		}
+	}
+	// A later batch for block 7: derived only if the span is dropped.
+	next := single(singular(7, l1[1], txB))
+	cases := []struct {
+		name     string
+		safe     *fakeSafe
+		block6   *batch.Singular
+		want     []string
+		holoSkip bool // the span is dropped, not applied
+	}{
+		{"matching overlap continues the span", chain(), singular(6, l1[1]), []string{"7@1/0"}, false},
+		{"matching overlap with transactions", chain(txA), singular(6, l1[1], txA), []string{"7@1/0"}, false},
+		{"overlapped L1 origin differs drops the span", chain(), singular(6, l1[0]), []string{"7@1/1"}, true},
+		{"overlapped tx count differs drops the span", chain(), singular(6, l1[1], txA), []string{"7@1/1"}, true},
+		{"overlapped tx differs drops the span", chain(txA), singular(6, l1[1], txB), []string{"7@1/1"}, true},
+	}
+	for _, holocene := range []bool{false, true} {
+		forks := allForks("delta")
+		if holocene {
+			forks = allForks("holocene")
+		}
+		cfg := testConfig(l1[0], forks)
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("holocene=%v/%s", holocene, tc.name), func(t *testing.T) {
+				t.Parallel()
+				seq6 := uint64(0)
+				if tc.block6.EpochNum == 0 {
+					seq6 = 6
+				}
+				s := span(spanOf(t, cfg, []uint64{seq6, 1}, tc.block6, singular(7, l1[1])))
+				r := newBatchRun(t, cfg, holocene, tc.safe, l1[1], safe6)
+				r.step(batchStep{origin: l1[1]})
+				r.step(batchStep{l1[2], []batchItem{s, next}})
+				if len(r.errs) > 0 {
+					t.Fatal(r.errs)
+				}
+				if got := r.blocks(); !equalStrings(got, tc.want) {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+				wantFlushes := 0
+				if holocene && tc.holoSkip {
+					wantFlushes = 1
+				}
+				if r.src.flushed != wantFlushes {
+					t.Fatalf("%d flushes, want %d", r.src.flushed, wantFlushes)
+				}
+			})
+		}
+	}
+}
+
+// TestSpanBlockEpochNotInL1Blocks: a span block after the safe head whose
+// epoch is not among the batch stage's L1 blocks (here the parent's epoch,
+// after empty batches moved the stage to the next one) makes the span
+// invalid: it is dropped (with Holocene, with its channel), never a
+// critical error. op-node: checkSpanBatch drops it before Holocene; the
+// Holocene batch stage drops and flushes when GetSingularBatches fails.
+func TestSpanBlockEpochNotInL1Blocks(t *testing.T) {
+	t.Parallel()
+	l1 := l1Refs(10)
+	genesis := l2Ref(0, l1[0], 0)
+	for _, holocene := range []bool{false, true} {
+		t.Run(fmt.Sprintf("holocene=%v", holocene), func(t *testing.T) {
+			t.Parallel()
+			forks := allForks("delta")
+			if holocene {
+				forks = allForks("holocene")
+			}
+			cfg := testConfig(l1[0], forks)
+			r := newBatchRun(t, cfg, holocene, nil, l1[0], genesis)
+			// Epoch 0's window ends at L1 block 6: empty blocks 1..5, then
+			// the stage moves on to epoch 1 while block 5 is on epoch 0.
+			for n := 1; n <= 6; n++ {
+				r.step(batchStep{origin: l1[n]})
+			}
+			if len(r.errs) > 0 || r.parent.Number != 5 {
+				t.Fatalf("setup: parent %v, errors %v", r.parent.ID(), r.errs)
+			}
+			// Block 6 stays on epoch 0, which the stage no longer holds;
+			// block 7 moves to epoch 1, so the span's prefix checks pass.
+			s := span(spanOf(t, cfg, []uint64{6, 0}, singular(6, l1[0]), singular(7, l1[1])))
+			r.step(batchStep{l1[6], []batchItem{s}})
+			r.step(batchStep{origin: l1[7]})
+			if len(r.errs) > 0 {
+				t.Fatalf("errors %v, want the span dropped", r.errs)
+			}
+			if got := r.blocks(); !equalStrings(got, windowBlocks) {
+				t.Fatalf("got %v, want %v", got, windowBlocks)
+			}
+			wantFlushes := 0
+			if holocene {
+				wantFlushes = 1
+			}
+			if r.src.flushed != wantFlushes {
+				t.Fatalf("%d flushes, want %d", r.src.flushed, wantFlushes)
+			}
+		})
 	}
 }

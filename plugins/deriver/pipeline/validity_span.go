@@ -102,6 +102,26 @@ func (c *checker) checkSpanPrefix(ctx context.Context, l1Blocks []eth.L1BlockRef
 	return batchAccept, parent
 }
 
+// checkSpanHolocene applies the span batch rules of the Holocene batch
+// stage: the prefix, then the blocks that overlap the safe chain, which must
+// match it. The blocks past the safe head are checked later, one at a time,
+// as singular batches.
+//
+// The Holocene spec lists only the prefix checks here and merely allows the
+// overlap; op-node (v1.19, batches.go and batch_stage.go) also compares the
+// overlapped blocks with the safe chain and drops the span, flushing its
+// channel, when they differ. opal follows op-node.
+func (c *checker) checkSpanHolocene(ctx context.Context, l1Blocks []eth.L1BlockRef, safe eth.L2BlockRef, s *spanBatch, inclusion eth.L1BlockRef) validity {
+	v, parent := c.checkSpanPrefix(ctx, l1Blocks, safe, s, inclusion)
+	if v != batchAccept {
+		return v
+	}
+	if s.timestamp() < safe.Time+c.cfg.BlockTime {
+		return c.checkOverlap(ctx, safe, parent, s)
+	}
+	return batchAccept
+}
+
 // checkSpan applies all span batch rules, as the pre-Holocene batch queue
 // does: the prefix, then every block past the safe head (origin, drift and
 // transaction rules), then the blocks that overlap the safe chain, which
@@ -118,14 +138,25 @@ func (c *checker) checkSpan(ctx context.Context, l1Blocks []eth.L1BlockRef, safe
 		if blk.Timestamp <= safe.Time {
 			continue
 		}
-		// A block whose origin is not among l1Blocks is checked against
-		// the zero origin, as op-node does.
+		// Every block past the safe head needs its L1 origin among
+		// l1Blocks, which start at the safe head's epoch or the one after;
+		// otherwise the span is invalid (op-node drops it too, rather
+		// than checking the block against a zero origin as it once did).
+		if blk.EpochNum < safe.L1Origin.Number {
+			log.Warn("dropping span batch: block epoch before the safe head's", "block", i, "epoch", blk.EpochNum)
+			return batchDrop
+		}
 		var origin eth.L1BlockRef
+		found := false
 		for j := originIdx; j < len(l1Blocks); j++ {
 			if l1Blocks[j].Number == blk.EpochNum {
-				origin, originIdx = l1Blocks[j], j
+				origin, originIdx, found = l1Blocks[j], j, true
 				break
 			}
+		}
+		if !found {
+			log.Warn("dropping span batch: no known L1 block for a block's epoch", "block", i, "epoch", blk.EpochNum)
+			return batchDrop
 		}
 		if i > 0 {
 			advanced = blk.EpochNum > s.blocks[i-1].EpochNum

@@ -198,6 +198,11 @@ func TestCheckSpan(t *testing.T) {
 			}
 		})(span(4, 7, nil)), l1[3], safeChain, true, batchDrop},
 		{"with signed tx", pre, l1[:3], safe5, withTxs(0, signedTx)(span(6, 7, nil)), l1[3], nil, true, batchAccept},
+		// The L1 blocks have moved past the safe head's epoch (empty
+		// batches did): block 6 stays on epoch 0, which is no longer held.
+		{"block epoch not among the L1 blocks", pre, l1[1:3], safe5, func(tb testing.TB, cfg *rollup.Config) *spanBatch {
+			return spanOf(tb, cfg, []uint64{6, 0}, singular(6, l1[0]), singular(7, l1[1]))
+		}, l1[3], nil, true, batchDrop},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,6 +262,59 @@ func TestCheckSpanDrift(t *testing.T) {
 			got := newChecker(cfg, &fakeSafe{}).checkSpan(context.Background(), tc.l1Blocks, safe, s, l1[2])
 			if got != tc.want {
 				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckSpanHolocene: the Holocene span checks are the prefix plus the
+// overlap with the safe chain (op-node v1.19), not the prefix alone.
+func TestCheckSpanHolocene(t *testing.T) {
+	t.Parallel()
+	l1 := l1Refs(4)
+	cfg := testConfig(l1[0], allForks("holocene"))
+	tx1, tx2 := l2Tx(t, 1), l2Tx(t, 2)
+	// Safe blocks 3 and 4 on epoch 0; block 4 has tx1 after its deposit.
+	safeChain := &fakeSafe{
+		refs: map[uint64]eth.L2BlockRef{3: l2Ref(3, l1[0], 3), 4: l2Ref(4, l1[0], 4), 5: l2Ref(5, l1[0], 5)},
+		txs:  map[uint64][][]byte{4: {{0x7e}, tx1}, 5: {{0x7e}}},
+	}
+	safe5 := l2Ref(5, l1[0], 5)
+	// spanFrom4 is the span of blocks 4..6 with block 4's transactions and
+	// (set after encoding, as a batcher on another chain would have it)
+	// epoch.
+	spanFrom4 := func(txs4 []byte, epoch4 uint64) *spanBatch {
+		b4 := singular(4, l1[0])
+		if txs4 != nil {
+			b4.Transactions = [][]byte{txs4}
+		}
+		s := spanOf(t, cfg, []uint64{4, 5, 6}, b4, singular(5, l1[0]), singular(6, l1[0]))
+		s.blocks[0].EpochNum = epoch4
+		return s
+	}
+	cases := []struct {
+		name string
+		s    *spanBatch
+		l2   *fakeSafe
+		want validity
+	}{
+		{"no overlap", spanOf(t, cfg, []uint64{6}, singular(6, l1[0])), &fakeSafe{}, batchAccept},
+		{"overlap matches", spanFrom4(tx1, 0), safeChain, batchAccept},
+		{"overlapped tx count differs", spanFrom4(nil, 0), safeChain, batchDrop},
+		{"overlapped tx differs", spanFrom4(tx2, 0), safeChain, batchDrop},
+		{"overlapped L1 origin differs", spanFrom4(tx1, 1), safeChain, batchDrop},
+		{"overlapped block unknown", spanFrom4(tx1, 0), &fakeSafe{refs: safeChain.refs}, batchUndecided},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newChecker(cfg, tc.l2)
+			got := c.checkSpanHolocene(context.Background(), l1[:2], safe5, tc.s, l1[2])
+			if got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			if got == batchUndecided && c.l2Err == nil {
+				t.Fatal("undecided for lack of L2 data without recording the L2 error")
 			}
 		})
 	}
