@@ -71,8 +71,8 @@ type ShadowConfig struct {
 	// Restart, when set, ends a stalled shadow (a plugin process: its host
 	// restarts it and Restarted follows); it reports whether it could.
 	Restart func() bool
-	Log         hclog.Logger
-	Metrics     *metrics.Metrics
+	Log     hclog.Logger
+	Metrics *metrics.Metrics
 }
 
 // Status is what opal_abStatus reports.

@@ -61,11 +61,13 @@ type Engine interface {
 	Forkchoice(ctx context.Context) error
 }
 
-// Heads is derivation's access to the heads: it reads them and resets them
-// all at once (sync start).
+// Heads is derivation's access to the heads: it reads them, resets them all
+// at once (sync start), and takes pending-safe back to safe when a span is
+// dropped before Holocene.
 type Heads interface {
 	Get() heads.Heads
 	Reset(h heads.Heads, reason string) error
+	Update(change func(h *heads.Heads), reason string) error
 }
 
 // Labels is the L1 view's head.
@@ -219,6 +221,16 @@ func (d *Derivation) step(ctx context.Context) {
 				// invalid"). Rebuilding it would loop forever.
 				d.handleErr(ctx, "process attributes", fmt.Errorf("the engine rejected a block of deposits only on %s: %v: %w", parent, err, eth.ErrCritical))
 				return
+			}
+			if errors.Is(err, enginectl.ErrPayloadInvalid) && !d.cfg.IsHolocene(res.Attributes.DerivedFrom.Time) {
+				// Before Holocene a span batch is valid or invalid as a
+				// whole: its blocks applied so far go too, pending-safe
+				// back to safe (op-node's onBuildInvalid); the deriver then
+				// finds another batch for the safe head.
+				if err := d.heads.Update(func(h *heads.Heads) { h.PendingSafe = h.Safe }, "derived block invalid: span dropped"); err != nil {
+					d.handleErr(ctx, "payload invalid", err)
+					return
+				}
 			}
 			if errors.Is(err, enginectl.ErrPayloadInvalid) {
 				d.log.Warn("engine rejected derived attributes; telling the deriver", "parent", parent, "err", err)

@@ -239,3 +239,65 @@ func TestSyncStartKeepsUnsafeAheadOfL1(t *testing.T) {
 		t.Fatalf("an L1 view behind the chain truncated the safe-head index at %v", r.reorg)
 	}
 }
+
+// spans marks blocks 1 and 2 as inside a span (not last), and the engine
+// rejects block 3 once.
+type spans struct {
+	Deriver
+}
+
+func (s spans) Step(ctx context.Context, parent eth.L2BlockRef) (sdkderiver.StepResult, error) {
+	res, err := s.Deriver.Step(ctx, parent)
+	if err == nil && res.Outcome == sdkderiver.Attributes {
+		da := *res.Attributes
+		a := *da.Attributes
+		a.Transactions = append(append([][]byte(nil), a.Transactions...), []byte{0x02, 0xc0})
+		da.Attributes, da.IsLastInSpan = &a, parent.Number >= 2
+		res.Attributes = &da
+	}
+	return res, err
+}
+
+type rejectOnce struct {
+	Engine
+	at       uint64
+	rejected bool
+}
+
+func (r *rejectOnce) ProcessDerived(ctx context.Context, da *sdkderiver.DerivedAttributes) error {
+	if !r.rejected && da.Parent.Number == r.at {
+		r.rejected = true
+		return fmt.Errorf("%w: test engine says no", enginectl.ErrPayloadInvalid)
+	}
+	return r.Engine.ProcessDerived(ctx, da)
+}
+
+// Before Holocene an invalid block inside a span batch drops the whole
+// span: pending-safe goes back to the safe head before the deriver is told,
+// as op-node's onBuildInvalid does.
+func TestInvalidSpanBlockRewindsPendingSafe(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := sdktest.NewL1Chain(6)
+	r := newRig(t, chain)
+	var seen []heads.Heads
+	r.d.deriver = spans{r.d.deriver}
+	r.d.eng = &rejectOnce{Engine: r.d.eng, at: 2}
+	r.d.obs = observerFunc(func() { seen = append(seen, r.heads.Get()) })
+	r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+	r.d.OnEvent(ctx, loop.Step{})
+	if len(seen) != 1 {
+		t.Fatalf("the deriver was told of %d invalid blocks, want 1", len(seen))
+	}
+	if h := seen[0]; h.PendingSafe != h.Safe || h.Safe.Number != 0 {
+		t.Fatalf("when told: pending-safe %d, safe %d; want both at 0 (the span dropped)", h.PendingSafe.Number, h.Safe.Number)
+	}
+}
+
+// observerFunc calls f when the engine rejected a block.
+type observerFunc func()
+
+func (observerFunc) Reset(sdkderiver.ResetRequest)                                         {}
+func (observerFunc) Fed(*eth.L1BlockData)                                                  {}
+func (observerFunc) Derived(eth.L2BlockRef, *sdkderiver.DerivedAttributes, eth.L2BlockRef) {}
+func (f observerFunc) Invalid(eth.L2BlockRef, *sdkderiver.DerivedAttributes)               { f() }

@@ -21,7 +21,7 @@ type syncStart struct {
 	cfg   *rollup.Config
 	l1    L1
 	l2    L2
-	heads Heads
+	heads interface{ Get() heads.Heads }
 	log   hclog.Logger
 	// onReorg is told the L1 number below which derived data is still good.
 	onReorg func(l1Number uint64)

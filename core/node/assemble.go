@@ -22,7 +22,8 @@ import (
 //
 //	unsafe       sequencer (sealed blocks), unsafesync (gossip), enginectl (derived blocks)
 //	pending-safe, local-safe, safe
-//	             enginectl (derived blocks), follow (follow mode)
+//	             enginectl (derived blocks), follow (follow mode); derive takes
+//	             pending-safe back to safe when a pre-Holocene span is invalid
 //	finalized    finality (L1 finality), follow (follow mode)
 //	all at once  derive (sync start after a reset)
 func (n *Node) assemble() {
