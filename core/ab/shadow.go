@@ -486,6 +486,10 @@ func (s *Shadow) work(ctx context.Context) bool {
 				s.desync(errors.New("step: attributes outcome without attributes"))
 				return false
 			}
+			if res.Attributes.Parent != cur {
+				s.desync(fmt.Errorf("step: attributes for parent %s, asked for %s", res.Attributes.Parent, cur))
+				return false
+			}
 			s.held = res.Attributes
 		case sdkderiver.NeedL1:
 			fed, err := s.feed(ctx)

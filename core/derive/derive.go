@@ -213,6 +213,13 @@ func (d *Derivation) step(ctx context.Context) {
 		d.metrics.DerivationOrigin.Set(float64(res.Origin.Number))
 		switch res.Outcome {
 		case sdkderiver.Attributes:
+			if err := checkAttributes(res.Attributes, parent); err != nil {
+				// Never applied: a deriver's answer is checked like any
+				// other input from outside. Reset it, as after a restart.
+				d.log.Error("deriver fault: its attributes are not applied", "parent", parent, "err", err)
+				d.handleErr(ctx, "step", fmt.Errorf("deriver fault: %v: %w", err, eth.ErrReset))
+				return
+			}
 			err := d.eng.ProcessDerived(ctx, res.Attributes)
 			if errors.Is(err, enginectl.ErrPayloadInvalid) && depositsOnly(res.Attributes.Attributes) {
 				// Deposits cannot fail in the engine, so a block of them
@@ -356,4 +363,18 @@ func depositsOnly(a *eth.PayloadAttributes) bool {
 		}
 	}
 	return true
+}
+
+// checkAttributes checks what a deriver claims to have derived: attributes
+// there, for the parent it was given, with the next timestamp.
+func checkAttributes(da *sdkderiver.DerivedAttributes, parent eth.L2BlockRef) error {
+	switch {
+	case da == nil || da.Attributes == nil:
+		return errors.New("an attributes outcome without attributes")
+	case da.Parent != parent:
+		return fmt.Errorf("attributes for parent %s, asked for %s", da.Parent, parent)
+	case da.Attributes.Timestamp <= parent.Time:
+		return fmt.Errorf("attributes with timestamp %d, not after the parent's %d", da.Attributes.Timestamp, parent.Time)
+	}
+	return nil
 }

@@ -301,3 +301,47 @@ func (observerFunc) Reset(sdkderiver.ResetRequest)                              
 func (observerFunc) Fed(*eth.L1BlockData)                                                  {}
 func (observerFunc) Derived(eth.L2BlockRef, *sdkderiver.DerivedAttributes, eth.L2BlockRef) {}
 func (f observerFunc) Invalid(eth.L2BlockRef, *sdkderiver.DerivedAttributes)               { f() }
+
+// lying answers attributes that are not for the parent it was given.
+type lying struct {
+	Deriver
+	mutate func(*sdkderiver.DerivedAttributes)
+}
+
+func (l lying) Step(ctx context.Context, parent eth.L2BlockRef) (sdkderiver.StepResult, error) {
+	res, err := l.Deriver.Step(ctx, parent)
+	if err == nil && res.Outcome == sdkderiver.Attributes {
+		da := *res.Attributes
+		l.mutate(&da)
+		res.Attributes = &da
+	}
+	return res, err
+}
+
+// A deriver that claims attributes for a parent it was not given, or none
+// at all, is a plugin fault: nothing is applied and it is reset.
+func TestDeriverFaultIsNotApplied(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, mutate := range map[string]func(*sdkderiver.DerivedAttributes){
+		"other parent":  func(da *sdkderiver.DerivedAttributes) { da.Parent.Hash[0] ^= 1 },
+		"no attributes": func(da *sdkderiver.DerivedAttributes) { da.Attributes = nil },
+		"old timestamp": func(da *sdkderiver.DerivedAttributes) {
+			a := *da.Attributes
+			a.Timestamp = da.Parent.Time
+			da.Attributes = &a
+		},
+	} {
+		chain := sdktest.NewL1Chain(4)
+		r := newRig(t, chain)
+		r.d.deriver = lying{r.d.deriver, mutate}
+		r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+		r.d.OnEvent(ctx, loop.Step{})
+		if h := r.heads.Get(); h.Unsafe.Number != 0 || h.PendingSafe.Number != 0 {
+			t.Fatalf("%s: heads moved to unsafe %d, pending-safe %d", name, h.Unsafe.Number, h.PendingSafe.Number)
+		}
+		if !r.d.needReset || metrics.CounterValue(r.m.Resets) == 0 {
+			t.Fatalf("%s: the deriver was not reset", name)
+		}
+	}
+}
