@@ -512,7 +512,9 @@ func TestSystemConfigFromL2BlockRules(t *testing.T) {
 		t.Fatalf("after karst: %+v %v", got, err)
 	}
 	// Bad extraData.
-	for _, bad := range [][]byte{nil, extra[:9], append([]byte{0}, extra[1:]...), {1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}} {
+	for _, bad := range [][]byte{nil, extra[:9], append([]byte{0}, extra[1:]...), {1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0},
+		{1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, // zero elasticity
+	} {
 		blk.ExtraData = bad
 		if _, err := SystemConfigFromL2Block(cfg, blk, depAt(1102)); err == nil {
 			t.Errorf("extraData %x accepted", bad)

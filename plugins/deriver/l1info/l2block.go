@@ -77,10 +77,20 @@ const (
 // forks.
 var ErrExtraData = errors.New("invalid header extraData")
 
+// check1559Params checks the denominator ‖ elasticity of a header's
+// extraData: a lone zero is invalid either way round. op-node validates
+// headers with op-geth's ValidateOptimismExtraData, which also refuses
+// (0, 0), but no engine writes that (zero params in the attributes make it
+// write the chain's defaults), so the only such header is the one
+// nextSystemConfig emulates for a rollup config without chain_op_config,
+// where the defaults are unknown and zero keeps asking the engine for them.
 func check1559Params(p []byte) error {
 	denom, elast := binary.BigEndian.Uint32(p[0:4]), binary.BigEndian.Uint32(p[4:8])
-	if denom == 0 && elast != 0 {
+	switch {
+	case denom == 0 && elast != 0:
 		return fmt.Errorf("%w: EIP-1559 denominator is 0 but elasticity is %d", ErrExtraData, elast)
+	case elast == 0 && denom != 0:
+		return fmt.Errorf("%w: EIP-1559 elasticity is 0 but denominator is %d", ErrExtraData, denom)
 	}
 	return nil
 }

@@ -53,6 +53,11 @@ type BuiltAttributes struct {
 	// deposit records them.
 	L1Origin       eth.BlockID
 	SequenceNumber uint64
+	// SkippedUpdates joins one error per ConfigUpdate log of the origin
+	// that was malformed or of an unknown kind, and so skipped (nil when
+	// none was, or within an epoch). It is for logging only: the block is
+	// built without those updates either way.
+	SkippedUpdates error
 }
 
 // BuildAttributes builds the attributes of the L2 block after in.Parent on
@@ -60,9 +65,10 @@ type BuiltAttributes struct {
 // both build with it, so their blocks agree by construction.
 //
 // An origin that is neither the parent's origin nor its child is
-// eth.ErrReset (the caller's view of L1 moved); malformed deposit or system
-// config logs in the origin are eth.ErrCritical, since deposits may never be
-// skipped.
+// eth.ErrReset (the caller's view of L1 moved); malformed deposit logs in
+// the origin are eth.ErrCritical, since deposits may never be skipped.
+// Malformed or unknown system config updates are skipped instead (see
+// BuiltAttributes.SkippedUpdates).
 func BuildAttributes(cfg *rollup.Config, l1 *params.ChainConfig, in AttributesInput) (*BuiltAttributes, error) {
 	if cfg == nil {
 		return nil, errors.New("build attributes: nil rollup config")
@@ -78,6 +84,7 @@ func BuildAttributes(cfg *rollup.Config, l1 *params.ChainConfig, in AttributesIn
 	sysCfg := in.ParentConfig
 	var seq uint64
 	var userDeposits [][]byte
+	var skipped error
 	if in.Parent.L1Origin.Number != origin.Number {
 		if origin.ParentHash != in.Parent.L1Origin.Hash || origin.Number != in.Parent.L1Origin.Number+1 {
 			return nil, resetErr("L1 origin %s (parent %s) does not follow the parent's L1 origin %s", origin, origin.ParentHash.TerminalString(), in.Parent.L1Origin)
@@ -87,8 +94,13 @@ func BuildAttributes(cfg *rollup.Config, l1 *params.ChainConfig, in AttributesIn
 			return nil, criticalErr("deposits of L1 block %s: %v", origin, err)
 		}
 		userDeposits = deps
+		// A bad update cannot be fixed by retrying: the log is on L1 for
+		// good, so halting on it would halt forever. op-node (since PR
+		// #18292) drops the error here and builds with the updates that did
+		// decode; ApplyReceipts has already skipped the bad ones and kept
+		// the rest, in order.
 		if err := sysconfig.ApplyReceipts(&sysCfg, in.Origin.Receipts, cfg.L1SystemConfigAddress, cfg, origin.Time); err != nil {
-			return nil, criticalErr("system config updates of L1 block %s: %v", origin, err)
+			skipped = fmt.Errorf("skipped system config updates of L1 block %s: %w", origin, err)
 		}
 	} else {
 		if origin.Hash != in.Parent.L1Origin.Hash {
@@ -131,12 +143,15 @@ func BuildAttributes(cfg *rollup.Config, l1 *params.ChainConfig, in AttributesIn
 		attrs.ParentBeaconBlockRoot = &root
 	}
 	if cfg.IsHolocene(ts) {
-		// Zero on the activation block: the engine then uses the Canyon
-		// constants, as the block before did.
-		p := eth.Bytes8{}
-		if !cfg.IsHoloceneActivationBlock(ts) {
-			p = sysCfg.EIP1559Params
-		}
+		// The system config's params on every Holocene block, the
+		// activation block included: op-node's PreparePayloadAttributes
+		// has no activation case, and we follow it where the spec
+		// (holocene/derivation.md, "Attributes Builder") asks for zero
+		// params on the activation block. The two differ only if the
+		// activation block opens an epoch whose origin sets the params, or
+		// its parent's config carries them (a genesis config may). Zero
+		// params still make the engine use the Canyon constants.
+		p := sysCfg.EIP1559Params
 		attrs.EIP1559Params = &p
 	}
 	if cfg.IsJovian(ts) {
@@ -147,7 +162,7 @@ func BuildAttributes(cfg *rollup.Config, l1 *params.ChainConfig, in AttributesIn
 	if err != nil {
 		return nil, criticalErr("system config after the block at %d: %v", ts, err)
 	}
-	return &BuiltAttributes{Attributes: attrs, SystemConfig: sysCfg, Next: next, L1Origin: origin.ID(), SequenceNumber: seq}, nil
+	return &BuiltAttributes{Attributes: attrs, SystemConfig: sysCfg, Next: next, L1Origin: origin.ID(), SequenceNumber: seq, SkippedUpdates: skipped}, nil
 }
 
 // nextSystemConfig is the system config op-node would rebuild from the

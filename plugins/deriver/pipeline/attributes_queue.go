@@ -119,9 +119,9 @@ func (q *attributesQueue) parentConfig(ctx context.Context, parent eth.L2BlockRe
 		if origin == nil {
 			return eth.SystemConfig{}, resetErr("system config of L2 block %s: its L1 origin %s was not fed", parent.ID(), parent.L1Origin)
 		}
-		if err := sysconfig.ApplyReceipts(&sc, origin.Receipts, q.cfg.L1SystemConfigAddress, q.cfg, origin.Header.Time); err != nil {
-			return eth.SystemConfig{}, criticalErr("system config updates of L1 block %s: %v", parent.L1Origin, err)
-		}
+		// Malformed updates are skipped, as BuildAttributes skips them
+		// (the traversal warned when it read this block).
+		_ = sysconfig.ApplyReceipts(&sc, origin.Receipts, q.cfg.L1SystemConfigAddress, q.cfg, origin.Header.Time)
 	}
 	q.chain.configs[parent.Hash] = sc
 	return sc, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -183,8 +184,8 @@ func TestBuildAttributes(t *testing.T) {
 			}}, nil},
 		{"fjord activation", forkAt("ecotone", func(f *forkTimes) { f.fjord = u64(at(2)) }), AttributesInput{Parent: parentAt(1, ref0, 1), ParentConfig: sys, Origin: o0, Timestamp: at(2)},
 			[]check{wantTxs(1 + 3)}, nil},
-		{"holocene activation zeroes the params", forkAt("granite", func(f *forkTimes) { f.holocene = u64(at(2)) }), AttributesInput{Parent: parentAt(1, ref0, 1), ParentConfig: sys, Origin: o0, Timestamp: at(2)},
-			[]check{wantTxs(1), wantParams(&zero8), wantNextParams(defaults)}, nil},
+		{"holocene activation passes the config's params", forkAt("granite", func(f *forkTimes) { f.holocene = u64(at(2)) }), AttributesInput{Parent: parentAt(1, ref0, 1), ParentConfig: sys, Origin: o0, Timestamp: at(2)},
+			[]check{wantTxs(1), wantParams(&sysParams), wantNextParams(sysParams)}, nil},
 		{"after holocene", allForks("holocene"), AttributesInput{Parent: parentAt(1, ref0, 1), ParentConfig: sys, Origin: o0, Timestamp: at(2)},
 			[]check{wantParams(&sysParams), wantNextParams(sysParams)}, nil},
 		{"holocene with zero params", allForks("holocene"), AttributesInput{Parent: parentAt(1, ref0, 1), ParentConfig: eth.SystemConfig{BatcherAddr: testBatcher, GasLimit: 1}, Origin: o0, Timestamp: at(2)},
@@ -254,4 +255,170 @@ func TestBuildAttributes(t *testing.T) {
 			t.Fatalf("error %v, want critical", err)
 		}
 	})
+}
+
+// badConfigLog is a ConfigUpdate log op-node's decoder rejects, with the
+// sysconfig sentinel its error carries (nil: none, only the text).
+type badConfigLog struct {
+	log  eth.Log
+	kind error
+}
+
+// badConfigLogs are the ways a ConfigUpdate log can be malformed or unknown.
+func badConfigLogs() map[string]badConfigLog {
+	retopic := func(l eth.Log, topics ...common.Hash) eth.Log {
+		l.Topics = topics
+		return l
+	}
+	redata := func(l eth.Log, edit func([]byte) []byte) eth.Log {
+		l.Data = edit(append([]byte{}, l.Data...))
+		return l
+	}
+	gas := gasLimitLog(1)
+	return map[string]badConfigLog{
+		"unknown update type":      {retopic(gas, sysconfig.EventTopic, common.Hash{}, common.Hash{31: sysconfig.UpdateDAFootprintGasScalar + 1}), sysconfig.ErrUnknownType},
+		"log version 1":            {retopic(gas, sysconfig.EventTopic, common.Hash{31: 1}, common.Hash{31: sysconfig.UpdateGasLimit}), sysconfig.ErrUnknownVersion},
+		"two topics":               {retopic(gas, sysconfig.EventTopic, common.Hash{}), nil},
+		"ABI offset 64":            {redata(gas, func(d []byte) []byte { d[31] = 64; return d }), sysconfig.ErrParse},
+		"ABI length 64":            {redata(gas, func(d []byte) []byte { d[63] = 64; return d }), sysconfig.ErrParse},
+		"trailing bytes":           {redata(gas, func(d []byte) []byte { return append(d, 0) }), sysconfig.ErrParse},
+		"truncated payload":        {redata(gas, func(d []byte) []byte { return d[:80] }), sysconfig.ErrParse},
+		"eip1559 zero elasticity":  {eip1559Log(100, 0), sysconfig.ErrInvalidEIP1559Params},
+		"eip1559 zero denominator": {eip1559Log(0, 4), sysconfig.ErrInvalidEIP1559Params},
+	}
+}
+
+// TestBuildAttributesSkipsBadConfigUpdates: at an epoch's first block a
+// malformed or unknown ConfigUpdate log in the origin's receipts is
+// skipped, not a reason to halt. The updates before and after it still
+// apply, in order, and a bad update of a field already set in the block
+// leaves it as set. This is op-node's PreparePayloadAttributes (since PR
+// #18292), which drops UpdateSystemConfigWithL1Receipts' joined error;
+// ours is kept in SkippedUpdates for the caller to log.
+func TestBuildAttributesSkipsBadConfigUpdates(t *testing.T) {
+	t.Parallel()
+	chain := newL1Chain(t, 2)
+	o1, ref0 := chain.blocks[1], chain.ref(0)
+	sys := eth.SystemConfig{BatcherAddr: testBatcher, GasLimit: 30_000_000, EIP1559Params: eth.Bytes8{0, 0, 0, 50, 0, 0, 0, 2}}
+	at := func(n uint64) uint64 { return testGenesisTime + 2*n }
+	newBatcher := common.HexToAddress("0xba7c4e7")
+	build := func(t *testing.T, middle ...eth.Log) *BuiltAttributes {
+		t.Helper()
+		second := append(append([]eth.Log{eip1559Log(100, 4)}, middle...), batcherLog(newBatcher))
+		origin := &eth.L1BlockData{Header: o1.Header, Receipts: []eth.Receipt{
+			{TxIndex: 0, Status: 1, Logs: []eth.Log{gasLimitLog(25_000_000), depositLog(t, 1)}},
+			{TxIndex: 1, Status: 1, Logs: second},
+		}}
+		for i := range origin.Receipts {
+			for j := range origin.Receipts[i].Logs {
+				origin.Receipts[i].Logs[j].Index = uint32(10*i + j)
+			}
+		}
+		b, err := BuildAttributes(testConfig(ref0, allForks("holocene")), nil, AttributesInput{Parent: l2Ref(5, ref0, 5), ParentConfig: sys, Origin: origin, Timestamp: at(6)})
+		if err != nil {
+			t.Fatalf("a bad system config update halted the build: %v", err)
+		}
+		want := sys
+		want.BatcherAddr = newBatcher
+		want.GasLimit = 25_000_000
+		want.EIP1559Params = eth.Bytes8{0, 0, 0, 100, 0, 0, 0, 4}
+		if b.SystemConfig != want {
+			t.Fatalf("system config\n got %+v\nwant %+v", b.SystemConfig, want)
+		}
+		if *b.Attributes.GasLimit != want.GasLimit || *b.Attributes.EIP1559Params != want.EIP1559Params {
+			t.Fatalf("attributes gas %d params %x", *b.Attributes.GasLimit, *b.Attributes.EIP1559Params)
+		}
+		if len(b.Attributes.Transactions) != 2 {
+			t.Fatalf("%d txs, want the L1-info deposit and the user deposit", len(b.Attributes.Transactions))
+		}
+		return b
+	}
+	for name, bad := range badConfigLogs() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := build(t, bad.log)
+			if b.SkippedUpdates == nil {
+				t.Fatal("the skipped update is not reported")
+			}
+			if bad.kind != nil && !errors.Is(b.SkippedUpdates, bad.kind) {
+				t.Fatalf("skipped: %v, want %v", b.SkippedUpdates, bad.kind)
+			}
+			if msg := b.SkippedUpdates.Error(); !strings.Contains(msg, "tx 1, log 11") {
+				t.Fatalf("skipped update not located: %s", msg)
+			}
+		})
+	}
+	t.Run("two bad logs", func(t *testing.T) {
+		t.Parallel()
+		logs := badConfigLogs()
+		b := build(t, logs["unknown update type"].log, logs["eip1559 zero elasticity"].log)
+		if !errors.Is(b.SkippedUpdates, sysconfig.ErrUnknownType) || !errors.Is(b.SkippedUpdates, sysconfig.ErrInvalidEIP1559Params) {
+			t.Fatalf("skipped: %v", b.SkippedUpdates)
+		}
+	})
+	t.Run("no bad log", func(t *testing.T) {
+		t.Parallel()
+		if b := build(t); b.SkippedUpdates != nil {
+			t.Fatalf("skipped: %v", b.SkippedUpdates)
+		}
+	})
+}
+
+// TestBuildAttributesHoloceneActivationParams: on the Holocene activation
+// block op-node's PreparePayloadAttributes passes the system config's
+// EIP-1559 params as they are, with no activation special case (the spec
+// asks for zero there). Zero params make the engine write the Canyon
+// constants; non-zero ones, reachable when the block opens an epoch whose
+// origin updates them or when the parent's config carries them, are used
+// as given.
+func TestBuildAttributesHoloceneActivationParams(t *testing.T) {
+	t.Parallel()
+	chain := newL1Chain(t, 2)
+	o0, o1, ref0 := chain.blocks[0], chain.blocks[1], chain.ref(0)
+	at := func(n uint64) uint64 { return testGenesisTime + 2*n }
+	holoceneAt := func(ts uint64, withJovian bool) forkTimes {
+		f := allForks("granite")
+		f.holocene = u64(ts)
+		if withJovian {
+			f.isthmus, f.jovian = u64(ts), u64(ts)
+		}
+		return f
+	}
+	set := eth.Bytes8{0, 0, 0, 50, 0, 0, 0, 2}
+	updated := &eth.L1BlockData{Header: o1.Header, Receipts: []eth.Receipt{{Status: 1, Logs: []eth.Log{eip1559Log(100, 4)}}}}
+	canyon := eth.Bytes8{0, 0, 0, 250, 0, 0, 0, 6}
+	cases := []struct {
+		name       string
+		forks      forkTimes
+		parent     eth.L2BlockRef
+		params     eth.Bytes8
+		origin     *eth.L1BlockData
+		want, next eth.Bytes8
+	}{
+		{"non-zero config value", holoceneAt(at(2), false), l2Ref(1, ref0, 1), set, o0, set, set},
+		{"zero config value", holoceneAt(at(2), false), l2Ref(1, ref0, 1), eth.Bytes8{}, o0, eth.Bytes8{}, canyon},
+		{"epoch change updates the params", holoceneAt(at(6), false), l2Ref(5, ref0, 5), eth.Bytes8{}, updated, eth.Bytes8{0, 0, 0, 100, 0, 0, 0, 4}, eth.Bytes8{0, 0, 0, 100, 0, 0, 0, 4}},
+		{"with jovian at the same time", holoceneAt(at(2), true), l2Ref(1, ref0, 1), set, o0, set, set},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(ref0, tc.forks)
+			ts := tc.parent.Time + cfg.BlockTime
+			if !cfg.IsHoloceneActivationBlock(ts) {
+				t.Fatal("test block is not the Holocene activation block")
+			}
+			sys := eth.SystemConfig{BatcherAddr: testBatcher, GasLimit: 30_000_000, EIP1559Params: tc.params}
+			b, err := BuildAttributes(cfg, nil, AttributesInput{Parent: tc.parent, ParentConfig: sys, Origin: tc.origin, Timestamp: ts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Attributes.EIP1559Params == nil || *b.Attributes.EIP1559Params != tc.want {
+				t.Fatalf("eip1559Params %v, want %v", b.Attributes.EIP1559Params, tc.want)
+			}
+			if b.Next.EIP1559Params != tc.next {
+				t.Fatalf("next eip1559Params %v, want %v", b.Next.EIP1559Params, tc.next)
+			}
+		})
+	}
 }

@@ -46,8 +46,14 @@ func FuzzProcessLog(f *testing.F) {
 		before.GasLimit = 30_000_000
 		before.Scalar[31] = 1
 		cfg := before
-		if err := ProcessLog(&cfg, eth.Log{Topics: ts, Data: data}, rcfg, l1Time); err != nil && cfg != before {
+		err := ProcessLog(&cfg, eth.Log{Topics: ts, Data: data}, rcfg, l1Time)
+		if err != nil && cfg != before {
 			t.Fatalf("config changed on error %v", err)
+		}
+		// Whatever was accepted, the EIP-1559 params (zero before) are
+		// both zero or both non-zero.
+		if p := cfg.EIP1559Params; (p[0]|p[1]|p[2]|p[3] == 0) != (p[4]|p[5]|p[6]|p[7] == 0) {
+			t.Fatalf("accepted EIP-1559 params %v", p)
 		}
 	})
 }

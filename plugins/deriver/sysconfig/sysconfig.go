@@ -43,8 +43,8 @@ var (
 	ErrUnknownType = errors.New("unknown SystemConfig event type")
 	// ErrParse: the log data does not hold a well-formed update.
 	ErrParse = errors.New("error parsing system config")
-	// ErrInvalidEIP1559Params: a zero denominator with a non-zero
-	// elasticity.
+	// ErrInvalidEIP1559Params: a zero denominator or elasticity with the
+	// other non-zero.
 	ErrInvalidEIP1559Params = errors.New("invalid EIP-1559 parameters")
 )
 
@@ -63,8 +63,8 @@ var (
 //	2 gas limit         uint64 → GasLimit
 //	3 unsafe signer     accepted and ignored (p2p reads it elsewhere)
 //	4 EIP-1559 params   the word's low 8 bytes (denominator ‖ elasticity) →
-//	                    EIP1559Params; a zero denominator with non-zero
-//	                    elasticity is an error. The high 24 bytes are not
+//	                    EIP1559Params; both must be zero or both non-zero,
+//	                    else it is an error. The high 24 bytes are not
 //	                    checked.
 //	5 operator fee      the whole word → OperatorFeeParams
 //	6 min base fee      uint64 → MinBaseFee
@@ -133,8 +133,8 @@ func ProcessLog(cfg *eth.SystemConfig, log eth.Log, rcfg *rollup.Config, l1Time 
 		if err != nil {
 			return err
 		}
-		if denom, elast := binary.BigEndian.Uint32(w[24:28]), binary.BigEndian.Uint32(w[28:32]); denom == 0 && elast != 0 {
-			return fmt.Errorf("%w: holocene params cannot have a 0 denominator unless elasticity is also 0", ErrInvalidEIP1559Params)
+		if err := check1559Params(w[24:32]); err != nil {
+			return err
 		}
 		copy(cfg.EIP1559Params[:], w[24:32])
 	case UpdateOperatorFeeParams:
@@ -161,6 +161,22 @@ func ProcessLog(cfg *eth.SystemConfig, log eth.Log, rcfg *rollup.Config, l1Time 
 			return fmt.Errorf("%w: could not read DA footprint gas scalar", ErrParse)
 		}
 		cfg.DAFootprintGasScalar = binary.BigEndian.Uint16(w[30:32])
+	}
+	return nil
+}
+
+// check1559Params is op-node's rule for an update's denominator ‖
+// elasticity (its decoder calls op-geth's ValidateHolocene1559Params):
+// both zero, which tells the engine to use the chain's Canyon constants,
+// or both non-zero. A lone zero is rejected either way round, since the
+// engine divides by both and would refuse such attributes.
+func check1559Params(p []byte) error {
+	denom, elast := binary.BigEndian.Uint32(p[0:4]), binary.BigEndian.Uint32(p[4:8])
+	switch {
+	case denom == 0 && elast != 0:
+		return fmt.Errorf("%w: denominator is 0 but elasticity is %d; both must be 0 or both non-zero", ErrInvalidEIP1559Params, elast)
+	case denom != 0 && elast == 0:
+		return fmt.Errorf("%w: elasticity is 0 but denominator is %d; both must be 0 or both non-zero", ErrInvalidEIP1559Params, denom)
 	}
 	return nil
 }
@@ -200,8 +216,9 @@ func zero(b []byte) bool {
 // (leaving cfg as it was before that log) and processing continues. The
 // returned error joins one entry per skipped log ("malformed L1 system
 // config log in tx <i>, log <index>: ..."). op-node's L1 traversal only logs
-// this error as a warning and carries on with the partially updated config;
-// it is informational, not a reason to stop deriving.
+// this error as a warning, and its attributes builder drops it; both carry
+// on with the partially updated config. It is informational, not a reason
+// to stop deriving: the bad log stays on L1, so no retry could get past it.
 func ApplyReceipts(cfg *eth.SystemConfig, receipts []eth.Receipt, systemConfigAddr common.Address, rcfg *rollup.Config, l1Time uint64) error {
 	if cfg == nil || rcfg == nil {
 		return errors.New("nil system config or rollup config")

@@ -1,6 +1,7 @@
 package sysconfig
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -237,5 +238,59 @@ func TestProcessLogRules(t *testing.T) {
 	}
 	if ProcessLog(nil, lg(3, nil), rcfg, 0) == nil || ProcessLog(&cfg, lg(3, nil), nil, 0) == nil || ApplyReceipts(nil, nil, common.Address{}, rcfg, 0) == nil {
 		t.Fatal("nil inputs accepted")
+	}
+}
+
+// TestEIP1559ParamsBothZeroOrBothSet is op-node's rule for an EIP-1559
+// params update (parseSystemConfigUpdateEIP1559Params, through op-geth's
+// ValidateHolocene1559Params): denominator and elasticity are both zero or
+// both non-zero. A zero on one side only is invalid, either way round; the
+// update is then rejected and the config left as it was.
+func TestEIP1559ParamsBothZeroOrBothSet(t *testing.T) {
+	t.Parallel()
+	rcfg := &rollup.Config{}
+	old := eth.Bytes8{0, 0, 0, 250, 0, 0, 0, 6}
+	cases := []struct {
+		name        string
+		denominator uint32
+		elasticity  uint32
+		valid       bool
+	}{
+		{"both zero", 0, 0, true},
+		{"both set", 50, 4, true},
+		{"both at the uint32 maximum", 0xffffffff, 0xffffffff, true},
+		{"zero denominator, elasticity set", 0, 4, false},
+		{"denominator set, zero elasticity", 50, 0, false},
+		{"max denominator, zero elasticity", 0xffffffff, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := make([]byte, 96)
+			d[31], d[63] = 32, 32
+			binary.BigEndian.PutUint32(d[88:92], tc.denominator)
+			binary.BigEndian.PutUint32(d[92:96], tc.elasticity)
+			log := eth.Log{Topics: []common.Hash{EventTopic, {}, {31: UpdateEIP1559Params}}, Data: d}
+			cfg := eth.SystemConfig{EIP1559Params: old}
+			err := ProcessLog(&cfg, log, rcfg, 0)
+			if !tc.valid {
+				if !errors.Is(err, ErrInvalidEIP1559Params) {
+					t.Fatalf("error %v, want ErrInvalidEIP1559Params", err)
+				}
+				if cfg.EIP1559Params != old {
+					t.Fatalf("rejected update changed the params to %v", cfg.EIP1559Params)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want eth.Bytes8
+			binary.BigEndian.PutUint32(want[:4], tc.denominator)
+			binary.BigEndian.PutUint32(want[4:], tc.elasticity)
+			if cfg.EIP1559Params != want {
+				t.Fatalf("params %v, want %v", cfg.EIP1559Params, want)
+			}
+		})
 	}
 }
