@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/params"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/opalnode/opal/core/ab"
@@ -119,18 +124,33 @@ func TestShadowVariantOnDevnet(t *testing.T) {
 	bin := buildOpal(t)
 	variant, sum := buildVariant(t)
 	const window = 4
-	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}})
+	// The batcher starts only once L1 is well past the window: the first
+	// batches land more than window L1 blocks after their epochs, so the
+	// window binds for the variant on every run, however fast the batcher
+	// posts afterwards (the primary's window is the devnet's 200).
+	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1}, NoBatcher: true})
 	v, err := s.StartVerifier(context.Background(), "verifier", func(c *config.Config) {
 		c.AB.Deriver = config.Plugin{Path: variant, SHA256: sum, Config: map[string]any{"seq_window_size": window}}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// User transactions in the blocks of those epochs: where the variant
+	// drops their batches it derives deposits-only blocks, which then
+	// differ from the primary's in their transactions.
+	for i := 0; i < 3; i++ {
+		sendL2Transfer(t, s, s.Chain.Keys.Users[2])
+	}
+	waitUntil(t, 60*time.Second, "L1 past three sequencing windows of the variant", func() bool { return s.L1Head() >= 3*window+2 })
+	if err := s.StartBatcher(s.Chain.Keys.Batcher); err != nil {
+		t.Fatal(err)
+	}
+	var st ab.Status
 	waitUntil(t, 180*time.Second, "40 blocks compared and a divergence", func() bool {
-		st := abStatus(t, v)
+		st = abStatus(t, v)
 		return st.Compared >= 40 && st.Diverged > 0
-	})
-	st := abStatus(t, v)
+	}, func() string { return fmt.Sprintf("A/B status %+v, verifier heads %v", st, v.Heads()) })
+	st = abStatus(t, v)
 	if st.Resyncs != 0 || st.Diverged == 0 || st.Shadow != "variant 0.1.0" {
 		t.Fatalf("status %+v", st)
 	}
@@ -209,4 +229,33 @@ func TestShadowVariantOnDevnet(t *testing.T) {
 		t.Fatalf("blocks %d..%d: the live shadow diverged at %v, the offline replay at %v", st.FirstL2, st.LastL2, live, offline)
 	}
 	t.Logf("blocks %d..%d: %d divergences, the same live and offline", st.FirstL2, st.LastL2, len(live))
+}
+
+// sendL2Transfer sends 1 gwei from key to itself on L2 and waits until the
+// sequencer has included it.
+func sendL2Transfer(t *testing.T, s *stack.Stack, key *ecdsa.PrivateKey) {
+	t.Helper()
+	ctx := context.Background()
+	l2, err := ethclient.Dial(s.Chain.Endpoints().L2HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	nonce, err := l2.PendingNonceAt(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s.Chain.Rollup.L2ChainID
+	tx := types.MustSignNewTx(key, types.LatestSignerForChainID(id), &types.DynamicFeeTx{
+		ChainID: id, Nonce: nonce, To: &from, Value: big.NewInt(params.GWei), Gas: 21_000,
+		GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(100 * params.GWei),
+	})
+	if err := l2.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "an L2 transfer included", func() bool {
+		_, err := l2.TransactionReceipt(ctx, tx.Hash())
+		return err == nil
+	})
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,10 @@ func startStack(t *testing.T, opts stack.Options) *stack.Stack {
 	return s
 }
 
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+// waitUntil polls cond until it holds or d passes; on timeout it fails
+// the test, with what the optional describe functions say about the state
+// it was stuck in.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool, describe ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -38,7 +42,11 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("timed out after %v waiting for %s", d, what)
+	var state []string
+	for _, f := range describe {
+		state = append(state, f())
+	}
+	t.Fatalf("timed out after %v waiting for %s %s", d, what, strings.Join(state, "; "))
 }
 
 // The sequencer builds, the batcher posts, and a verifier deriving from L1
