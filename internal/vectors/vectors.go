@@ -56,6 +56,16 @@ func Dir(t testing.TB) string {
 	return dir
 }
 
+// Missing skips the test because a part of the vectors it needs is absent,
+// or fails it under OPAL_REQUIRE_VECTORS=1.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(RequireEnvVar) == "1" {
+		t.Fatalf(format+" (and $"+RequireEnvVar+"=1)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // Read returns the content of a file under the vectors directory, skipping the
 // test when the directory is missing and failing it when the file is.
 func Read(t testing.TB, rel string) []byte {

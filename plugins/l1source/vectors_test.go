@@ -32,7 +32,7 @@ func loadCases(t *testing.T, kind string) []vectorCase {
 	dir := filepath.Join(vectors.Dir(t), filepath.FromSlash(sourcesData), kind)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		t.Skipf("op-service %s vectors not readable (%v); see internal/vectors", kind, err)
+		vectors.Missing(t, "op-service %s vectors not readable (%v); see internal/vectors", kind, err)
 	}
 	var out []vectorCase
 	for _, e := range entries {
@@ -58,7 +58,7 @@ func loadCases(t *testing.T, kind string) []vectorCase {
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		t.Skipf("no op-service %s vectors in %s", kind, dir)
+		vectors.Missing(t, "no op-service %s vectors in %s", kind, dir)
 	}
 	return out
 }
