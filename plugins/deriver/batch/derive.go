@@ -20,6 +20,22 @@ type SpanElement struct {
 	// Transactions are fully signed EIP-2718 encodings. They share one
 	// backing buffer; each slice is capped, so appending to one is safe.
 	Transactions [][]byte
+	// Fault, when set, is a transaction of this block whose span batch
+	// columns break its type's rules. The block still decodes; the batch
+	// checks drop it (see TxFault).
+	Fault *TxFault
+}
+
+// TxFault names a transaction whose span batch columns do not fit its
+// type: a post-exec transaction (0x7D) must have the contract creation
+// bit, y parity 0, a zero signature, nonce 0 and gas 0. Its tx_data is the
+// whole transaction, so it decodes either way; the fault is a batch
+// validity matter, not a decoding one, so that from Holocene the blocks of
+// the span before it still apply and only the rest of the channel is
+// flushed, as op-node handles an invalid transaction of a span block.
+type TxFault struct {
+	Index  int // within the block
+	Reason string
 }
 
 var (
@@ -54,7 +70,7 @@ func (s *Span) Derive(genesisTime, blockTime uint64, chainID *big.Int) ([]SpanEl
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("deriving span batch: %w", err)
 	}
-	txs, err := s.Txs.fullTxs(chainID)
+	txs, faults, err := s.Txs.fullTxs(chainID)
 	if err != nil {
 		return nil, fmt.Errorf("deriving span batch: %w", err)
 	}
@@ -66,6 +82,7 @@ func (s *Span) Derive(genesisTime, blockTime uint64, chainID *big.Int) ([]SpanEl
 	elems := make([]SpanElement, len(s.BlockTxCounts))
 	epoch := s.L1OriginNum - changes
 	ts := genesisTime + s.RelTimestamp
+	first := 0 // index of the block's first transaction in the span
 	for i, count := range s.BlockTxCounts {
 		if i > 0 && s.OriginBits.Bit(i) {
 			epoch++
@@ -75,7 +92,14 @@ func (s *Span) Derive(genesisTime, blockTime uint64, chainID *big.Int) ([]SpanEl
 			EpochNum:     epoch,
 			Transactions: txs[:count:count],
 		}
+		for len(faults) > 0 && faults[0].Index < first+int(count) {
+			if elems[i].Fault == nil {
+				elems[i].Fault = &TxFault{Index: faults[0].Index - first, Reason: faults[0].Reason}
+			}
+			faults = faults[1:]
+		}
 		txs = txs[count:]
+		first += int(count)
 	}
 	return elems, nil
 }
@@ -110,12 +134,14 @@ func (t *SpanTxs) fields(i int, toIdx, legacyIdx *int) txFields {
 
 // fullTxs rebuilds every transaction of the span as signed EIP-2718 bytes,
 // all in one buffer. The caller has checked the columns for consistency.
+// Post-exec transactions whose columns are not the fixed ones are kept and
+// returned as faults, indexed in the span, in order.
 //
 // Legacy, access list and dynamic fee transactions take the fast path in
 // encode.go, which splices the already-encoded tx_data items into the
 // output; set code transactions, rare and with nested authorizations, go
 // through go-ethereum's types. Tests check both paths agree.
-func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, error) {
+func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, []TxFault, error) {
 	enc := newTxEncoder(chainID)
 	size := 0
 	for _, d := range t.Datas {
@@ -124,13 +150,15 @@ func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, error) {
 	buf := make([]byte, 0, size)
 	ends := make([]int, len(t.Datas))
 	toIdx, legacyIdx := 0, 0
+	var faults []TxFault
 	for i, data := range t.Datas {
 		f := t.fields(i, &toIdx, &legacyIdx)
 		var err error
 		if data[0] == postexec.TxType {
-			if err = checkPostExecFields(&f); err == nil {
-				buf = append(buf, data...)
+			if ferr := checkPostExecFields(&f); ferr != nil {
+				faults = append(faults, TxFault{Index: i, Reason: ferr.Error()})
 			}
+			buf = append(buf, data...)
 		} else if data[0] == types.SetCodeTxType {
 			var tx []byte
 			if tx, err = buildTx(data, &f, chainID); err == nil {
@@ -140,7 +168,7 @@ func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, error) {
 			buf, err = enc.appendTx(buf, data, &f)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tx %d: %w", i, err)
+			return nil, nil, fmt.Errorf("tx %d: %w", i, err)
 		}
 		ends[i] = len(buf)
 	}
@@ -150,7 +178,7 @@ func (t *SpanTxs) fullTxs(chainID *big.Int) ([][]byte, error) {
 		out[i] = buf[prev:end:end]
 		prev = end
 	}
-	return out, nil
+	return out, faults, nil
 }
 
 // checkPostExecFields checks the columns of a post-exec (0x7D) transaction

@@ -18,6 +18,9 @@ type Singular struct {
 	// Transactions are opaque EIP-2718 encodings; validity is checked by the
 	// batch queue, not by decoding.
 	Transactions [][]byte
+	// Fault is the span batch fault of this block's transactions, for a
+	// block taken from a span (never encoded; see TxFault).
+	Fault *TxFault `rlp:"-"`
 }
 
 // Type returns SingularType.

@@ -110,7 +110,7 @@ func (b *batchBase) spanToSingulars(s *spanBatch, parent eth.L2BlockRef) ([]*bat
 			return nil, fmt.Errorf("span batch block at %d has epoch %d, before the epoch %d of its parent %s",
 				blk.Timestamp, blk.EpochNum, parent.L1Origin.Number, parent.ID())
 		}
-		sb := &batch.Singular{EpochNum: blk.EpochNum, Timestamp: blk.Timestamp, Transactions: blk.Transactions}
+		sb := &batch.Singular{EpochNum: blk.EpochNum, Timestamp: blk.Timestamp, Transactions: blk.Transactions, Fault: blk.Fault}
 		found := false
 		for j := idx; j < len(b.l1Blocks); j++ {
 			if b.l1Blocks[j].Number == blk.EpochNum {

@@ -475,3 +475,47 @@ func TestSpanBlockEpochNotInL1Blocks(t *testing.T) {
 		})
 	}
 }
+
+// A post-exec transaction whose span columns are wrong (a signature, a
+// nonce, ...) decodes, and its block is then dropped by the batch checks:
+// from Holocene the span's earlier blocks stay and the rest of the channel
+// is flushed, as for any invalid transaction of a span block. The same
+// transaction with the fixed columns is accepted.
+func TestSpanPostExecFault(t *testing.T) {
+	t.Parallel()
+	l1 := l1Refs(20)
+	genesis := l2Ref(0, l1[0], 0)
+	cfg := testConfig(l1[0], allForks("lagoon"))
+	build := func(fault *batch.TxFault) batchItem {
+		var bs []*batch.Singular
+		for n := uint64(1); n <= 4; n++ {
+			bs = append(bs, singular(n, l1[0]))
+		}
+		it := span(spanOf(t, cfg, []uint64{1, 2, 3, 4}, bs...))
+		it.span.blocks[2].Transactions = [][]byte{postExecTx(t, 3)}
+		it.span.blocks[2].Fault = fault
+		return it
+	}
+	cases := []struct {
+		name    string
+		fault   *batch.TxFault
+		want    []string
+		flushes int
+	}{
+		{"fixed columns", nil, []string{"1@0/0", "2@0/0", "3@0/1", "4@0/0"}, 0},
+		{"bad columns", &batch.TxFault{Index: 0, Reason: "post-exec transaction with nonce 1, gas 0"}, []string{"1@0/0", "2@0/0", "3@0/0"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newBatchRun(t, cfg, true, nil, l1[0], genesis)
+			r.step(batchStep{l1[1], []batchItem{build(tc.fault), single(singular(3, l1[0]))}})
+			if len(r.errs) > 0 {
+				t.Fatal(r.errs)
+			}
+			if got := r.blocks(); !equalStrings(got, tc.want) || r.src.flushed != tc.flushes {
+				t.Fatalf("got %v with %d flushes, want %v with %d", got, r.src.flushed, tc.want, tc.flushes)
+			}
+		})
+	}
+}

@@ -145,7 +145,7 @@ func (c *checker) checkSingular(l1Blocks []eth.L1BlockRef, safe eth.L2BlockRef, 
 			}
 		}
 	}
-	if i, reason := c.badTx(b.Timestamp, b.Transactions); reason != "" {
+	if i, reason := c.badTx(b.Timestamp, b.Transactions, b.Fault); reason != "" {
 		log.Warn("dropping batch: "+reason, "tx", i)
 		return batchDrop
 	}
@@ -161,12 +161,16 @@ func (c *checker) forkActivationWithTxs(ts uint64, txs int) bool {
 // badTx checks the transactions of one block of a batch: none may be empty
 // or a deposit, set code transactions need Isthmus (at the block's time),
 // and post-exec transactions (0x7D) need Lagoon and then follow the
-// post-exec rules (postexec.CheckBlock). Other types are left to the engine.
-func (c *checker) badTx(ts uint64, txs [][]byte) (int, string) {
+// post-exec rules (postexec.CheckBlock), including, for a block of a span
+// batch, the fixed span columns (fault). Other types are left to the
+// engine.
+func (c *checker) badTx(ts uint64, txs [][]byte, fault *batch.TxFault) (int, string) {
 	isthmus, sdm := c.cfg.IsIsthmus(ts), c.cfg.IsSDM(ts)
 	postExec := false
 	for i, tx := range txs {
 		switch {
+		case fault != nil && i == fault.Index && sdm:
+			return i, fault.Reason
 		case len(tx) == 0:
 			return i, "empty transaction"
 		case tx[0] == eth.DepositTxType:

@@ -184,7 +184,7 @@ func (c *checker) checkSpan(ctx context.Context, l1Blocks []eth.L1BlockRef, safe
 			log.Warn("dropping span batch: fork activation block must be empty", "block", i)
 			return batchDrop
 		}
-		if j, reason := c.badTx(blk.Timestamp, blk.Transactions); reason != "" {
+		if j, reason := c.badTx(blk.Timestamp, blk.Transactions, blk.Fault); reason != "" {
 			log.Warn("dropping span batch: "+reason, "block", i, "tx", j)
 			return batchDrop
 		}
