@@ -80,6 +80,14 @@ type Config struct {
 		Addr        string `koanf:"addr"`
 		Port        int    `koanf:"port"`
 		EnableAdmin bool   `koanf:"enable_admin"`
+		// Limits of the listener: the largest request body (HTTP) or
+		// message (WebSocket), the most calls in one batch and the largest
+		// batch response, and the most connections open at once (more
+		// wait to be accepted).
+		MaxRequestBytes int `koanf:"max_request_bytes"`
+		BatchLimit      int `koanf:"batch_limit"`
+		BatchMaxBytes   int `koanf:"batch_max_bytes"`
+		MaxConnections  int `koanf:"max_connections"`
 	} `koanf:"rpc"`
 
 	Metrics struct {
@@ -161,6 +169,11 @@ func Default() *Config {
 	c.Sequencer.L1Confs = 4
 	c.RPC.Addr = "127.0.0.1"
 	c.RPC.Port = 9545
+	// go-ethereum's own defaults for the first three.
+	c.RPC.MaxRequestBytes = 5 << 20
+	c.RPC.BatchLimit = 1000
+	c.RPC.BatchMaxBytes = 25_000_000
+	c.RPC.MaxConnections = 256
 	c.Metrics.Addr = "127.0.0.1"
 	c.Metrics.Port = 7300
 	c.Metrics.StatusPage = true
@@ -239,6 +252,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	checkListen("rpc", c.RPC.Addr, c.RPC.Port)
+	for key, v := range map[string]int{"rpc.max_request_bytes": c.RPC.MaxRequestBytes, "rpc.batch_limit": c.RPC.BatchLimit,
+		"rpc.batch_max_bytes": c.RPC.BatchMaxBytes, "rpc.max_connections": c.RPC.MaxConnections} {
+		if v <= 0 {
+			bad(key, "must be positive, got %d", v)
+		}
+	}
 	checkListen("metrics", c.Metrics.Addr, c.Metrics.Port)
 	switch strings.ToLower(c.Log.Level) {
 	case "trace", "debug", "info", "warn", "error":

@@ -104,6 +104,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		"bad-env":          {env: []string{"OPAL_RPC_PORT=notanumber"}, want: []string{"port"}},
 		"bad-log-level":    {file: "[log]\nlevel = \"loud\"\n", want: []string{"log.level"}},
 		"negative-reload":  {file: "[l1]\nruntime_config_reload_interval = \"-1m\"\n", want: []string{"l1.runtime_config_reload_interval"}},
+		"zero-conn-limit":  {file: "[rpc]\nmax_connections = 0\n", want: []string{"rpc.max_connections", "positive"}},
+		"negative-batch":   {env: []string{"OPAL_RPC_BATCH_LIMIT=-1"}, want: []string{"rpc.batch_limit"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -46,6 +46,10 @@ var flagKeys = map[string]string{
 	"rpc.addr":                          "rpc.addr",
 	"rpc.port":                          "rpc.port",
 	"rpc.enable-admin":                  "rpc.enable_admin",
+	"rpc.max-request-bytes":             "rpc.max_request_bytes",
+	"rpc.batch-limit":                   "rpc.batch_limit",
+	"rpc.batch-max-bytes":               "rpc.batch_max_bytes",
+	"rpc.max-connections":               "rpc.max_connections",
 	"metrics.enabled":                   "metrics.enabled",
 	"metrics.addr":                      "metrics.addr",
 	"metrics.port":                      "metrics.port",
@@ -91,6 +95,10 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("rpc.addr", "", "RPC listen address (default 127.0.0.1)")
 	fs.Int("rpc.port", 0, "RPC listen port (default 9545)")
 	fs.Bool("rpc.enable-admin", false, "serve the admin_* API")
+	fs.Int("rpc.max-request-bytes", 0, "largest JSON-RPC request body or WebSocket message (default 5 MiB)")
+	fs.Int("rpc.batch-limit", 0, "most calls in one JSON-RPC batch (default 1000)")
+	fs.Int("rpc.batch-max-bytes", 0, "largest JSON-RPC batch response (default 25000000)")
+	fs.Int("rpc.max-connections", 0, "most RPC connections open at once; more wait to be accepted (default 256)")
 	fs.Bool("metrics.enabled", false, "serve Prometheus metrics")
 	fs.String("metrics.addr", "", "metrics listen address (default 127.0.0.1)")
 	fs.Int("metrics.port", 0, "metrics listen port (default 7300)")

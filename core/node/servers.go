@@ -34,7 +34,13 @@ func (n *Node) startServers() error {
 	if admin, ok := n.handles.P2P.(rpc.P2PAdmin); ok {
 		apis = append(apis, gethrpc.API{Namespace: "opp2p", Service: rpc.NewP2PAPI(admin)})
 	}
-	srv, err := rpc.Start(cfg.RPC.Addr, cfg.RPC.Port, apis, n.log.Named("rpc"))
+	if cfg.RPC.EnableAdmin && !isLoopback(cfg.RPC.Addr) {
+		n.log.Warn("the admin API is served on a non-loopback address: anyone who can reach it can stop the sequencer or post payloads",
+			"addr", cfg.RPC.Addr)
+	}
+	lim := rpc.Limits{MaxRequestBytes: cfg.RPC.MaxRequestBytes, BatchLimit: cfg.RPC.BatchLimit,
+		BatchMaxBytes: cfg.RPC.BatchMaxBytes, MaxConnections: cfg.RPC.MaxConnections}
+	srv, err := rpc.Start(cfg.RPC.Addr, cfg.RPC.Port, apis, lim, n.log.Named("rpc"))
 	if err != nil {
 		return err
 	}
@@ -97,4 +103,14 @@ func (n *Node) receiveGossip(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// isLoopback reports whether a listen address only accepts local
+// connections.
+func isLoopback(addr string) bool {
+	if addr == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.IsLoopback()
 }

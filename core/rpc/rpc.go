@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/net/netutil"
 
 	"github.com/opalnode/opal/core/ab"
 	"github.com/opalnode/opal/core/heads"
@@ -250,9 +251,38 @@ type Server struct {
 	ln   net.Listener
 }
 
+// Limits bound what one client can make the server hold: zero fields
+// keep go-ethereum's defaults (5 MiB requests, batches of 1000 calls and
+// 25 MB) and no connection limit.
+type Limits struct {
+	// MaxRequestBytes is the largest HTTP request body, and the largest
+	// WebSocket message; larger HTTP requests get 413.
+	MaxRequestBytes int
+	// BatchLimit is the most calls in one batch, BatchMaxBytes the largest
+	// batch response; past either, the calls left get an error response.
+	BatchLimit, BatchMaxBytes int
+	// MaxConnections is the most connections open at once; further ones
+	// wait in the listen queue until one closes.
+	MaxConnections int
+}
+
 // Start registers the services and listens on addr:port (0: any port).
-func Start(addr string, port int, apis []rpc.API, log hclog.Logger) (*Server, error) {
+func Start(addr string, port int, apis []rpc.API, lim Limits, log hclog.Logger) (*Server, error) {
 	srv := rpc.NewServer()
+	if lim.MaxRequestBytes > 0 {
+		srv.SetHTTPBodyLimit(lim.MaxRequestBytes)
+		srv.SetWebsocketReadLimit(int64(lim.MaxRequestBytes))
+	}
+	if lim.BatchLimit > 0 || lim.BatchMaxBytes > 0 {
+		items, size := lim.BatchLimit, lim.BatchMaxBytes
+		if items <= 0 {
+			items = 1000
+		}
+		if size <= 0 {
+			size = 25_000_000
+		}
+		srv.SetBatchLimits(items, size)
+	}
 	for _, api := range apis {
 		if err := srv.RegisterName(api.Namespace, api.Service); err != nil {
 			return nil, fmt.Errorf("rpc: register %s: %w", api.Namespace, err)
@@ -261,6 +291,9 @@ func Start(addr string, port int, apis []rpc.API, log hclog.Logger) (*Server, er
 	ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("rpc: listen on %s:%d: %w", addr, port, err)
+	}
+	if lim.MaxConnections > 0 {
+		ln = netutil.LimitListener(ln, lim.MaxConnections)
 	}
 	ws := srv.WebsocketHandler([]string{"*"})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
