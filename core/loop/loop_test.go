@@ -20,14 +20,21 @@ func TestStepsCoalesce(t *testing.T) {
 	l := New(nil, 8, nil)
 	var steps atomic.Int64
 	release := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	pendingAfter := -1 // step requests still queued when the second step runs
 	l.Register(HandlerFunc(func(ctx context.Context, ev Event) {
 		if _, ok := ev.(Step); ok {
-			if steps.Add(1) == 1 {
+			switch steps.Add(1) {
+			case 1:
 				<-release // hold the first step while more are requested
+			case 2:
+				// Nothing requests steps any more: a coalescing loop has
+				// none left, so this is the last step.
+				pendingAfter = len(l.steps)
+				cancel()
 			}
 		}
 	}))
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
 	l.RequestStep()
@@ -44,11 +51,13 @@ func TestStepsCoalesce(t *testing.T) {
 		l.RequestStep() // must not block
 	}
 	close(release)
-	time.Sleep(50 * time.Millisecond)
-	cancel()
-	<-done
-	if n := steps.Load(); n != 2 {
-		t.Fatalf("1000 requests during a step gave %d steps after it, want exactly 1", n-1)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the requests during the first step gave no second step")
+	}
+	if n := steps.Load(); n != 2 || pendingAfter != 0 {
+		t.Fatalf("1000 requests during a step gave %d steps after it and left %d pending, want exactly 1 and none", n-1, pendingAfter)
 	}
 }
 
@@ -59,11 +68,15 @@ func TestOrderAndShutdown(t *testing.T) {
 	l := New(nil, 16, nil)
 	var mu sync.Mutex
 	var seen []string
+	stepped := make(chan struct{})
 	for i := 0; i < 2; i++ {
 		l.Register(HandlerFunc(func(ctx context.Context, ev Event) {
 			mu.Lock()
 			seen = append(seen, ev.String())
 			mu.Unlock()
+			if _, ok := ev.(Step); ok && i == 1 {
+				close(stepped) // both handlers have seen the step
+			}
 		}))
 	}
 	for _, e := range []string{"a", "b", "c"} {
@@ -75,7 +88,11 @@ func TestOrderAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-stepped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the requested step never ran")
+	}
 	cancel()
 	<-done
 	want := []string{"a", "a", "b", "b", "c", "c", "step", "step", "shutdown", "shutdown"}

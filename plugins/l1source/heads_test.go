@@ -60,6 +60,21 @@ func waitHead(t *testing.T, updates <-chan sdkl1.HeadUpdate, want eth.L1BlockRef
 	}
 }
 
+// newHead reports whether an unsafe update to want arrives within d.
+func newHead(updates <-chan sdkl1.HeadUpdate, want eth.L1BlockRef, d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		select {
+		case u := <-updates:
+			if u.Label == eth.Unsafe && u.Ref == want {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
 func TestWatchHeads(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -89,7 +104,21 @@ func TestWatchHeads(t *testing.T) {
 			if !seen[eth.Safe] || !seen[eth.Finalized] {
 				t.Fatalf("initial updates %v lack safe or finalized", seen)
 			}
-			time.Sleep(200 * time.Millisecond) // let a websocket subscription settle
+			// The subscription may start after the first head was read:
+			// mine until a new head arrives (the watcher may skip the
+			// blocks mined before it was subscribed), then every block
+			// must.
+			for deadline := time.Now().Add(20 * time.Second); ; {
+				if err := l1.mine(1, 1); err != nil {
+					t.Fatal(err)
+				}
+				if newHead(updates, eth.HeaderRef(l1.head().Header()), time.Second) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("no head update for newly mined blocks within 20s")
+				}
+			}
 			for i := 0; i < 3; i++ {
 				if err := l1.mine(1, 1); err != nil {
 					t.Fatal(err)
