@@ -1,6 +1,7 @@
 // Package metrics holds the node's Prometheus metrics, in their own
 // registry. Each component is handed the one struct and updates its own
-// collectors; the names are opal's stable metric names.
+// collectors; the names are opal's stable metric names. Where op-node has
+// the same quantity it is exported under op-node's name too (opnode.go).
 package metrics
 
 import (
@@ -14,6 +15,8 @@ import (
 type Metrics struct {
 	Reg *prometheus.Registry
 
+	Up               prometheus.Gauge
+	Info             *prometheus.GaugeVec
 	Heads            *prometheus.GaugeVec
 	HeadChanges      *prometheus.CounterVec
 	L1Head           prometheus.Gauge
@@ -43,6 +46,8 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{Reg: prometheus.NewRegistry()}
 	f := func(c prometheus.Collector) { m.Reg.MustRegister(c) }
+	m.Up = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "up", Help: "1 once the node has started, 0 once it stops"})
+	m.Info = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "opal", Name: "info", Help: "always 1, labelled with the node's version"}, []string{"version"})
 	m.Heads = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "opal", Name: "head_number", Help: "L2 head block number by kind"}, []string{"kind"})
 	m.HeadChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "head_changes_total", Help: "head changes by head and reason"}, []string{"head", "reason"})
 	m.L1Head = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "l1_head_number", Help: "L1 head number"})
@@ -66,13 +71,28 @@ func New() *Metrics {
 	m.ABDiverged = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "opal", Name: "ab_diverged_total", Help: "L2 blocks where the shadow's attributes differ, by first differing field"}, []string{"field"})
 	m.ABResyncs = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "opal", Name: "ab_shadow_resyncs_total", Help: "times the shadow deriver was dropped to be resynced"})
 	m.ABLag = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "opal", Name: "ab_shadow_lag_blocks", Help: "primary blocks waiting for the shadow deriver"})
-	for _, c := range []prometheus.Collector{m.Heads, m.HeadChanges, m.L1Head, m.L1Safe, m.L1Finalized, m.DerivationOrigin,
+	for _, c := range []prometheus.Collector{m.Up, m.Info, m.Heads, m.HeadChanges, m.L1Head, m.L1Safe, m.L1Finalized, m.DerivationOrigin,
 		m.L1BlocksFed, m.DerivedBlocks, m.ProcessTime, m.Resets, m.Reorgs, m.PluginCalls, m.PluginRestarts, m.LoopDispatch,
 		m.UnsafePayloads, m.SeqBuildTime, m.SeqBlocks, m.SeqDrift, m.SeqOriginLag,
-		m.ABCompared, m.ABDiverged, m.ABResyncs, m.ABLag} {
+		m.ABCompared, m.ABDiverged, m.ABResyncs, m.ABLag, newOpNodeAliases(m)} {
 		f(c)
 	}
 	return m
+}
+
+// SetInfo records the node's version in opal_info.
+func (m *Metrics) SetInfo(version string) {
+	m.Info.Reset()
+	m.Info.WithLabelValues(version).Set(1)
+}
+
+// SetUp sets opal_up: true once the node has started.
+func (m *Metrics) SetUp(up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.Up.Set(v)
 }
 
 // ObserveProcess times how a derived block was applied.
@@ -89,4 +109,10 @@ func CounterValue(c prometheus.Counter) float64 {
 	var m dto.Metric
 	_ = c.Write(&m)
 	return m.GetCounter().GetValue()
+}
+
+func gaugeValue(g prometheus.Gauge) float64 {
+	var m dto.Metric
+	_ = g.Write(&m)
+	return m.GetGauge().GetValue()
 }

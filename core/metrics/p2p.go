@@ -19,7 +19,8 @@ type P2PStatus interface {
 const p2pScrapeTimeout = 2 * time.Second
 
 // WatchP2P exports the p2p plugin's status at every scrape: the connected
-// peers as opal_p2p_peers, and each counter it reports as
+// peers as opal_p2p_peers (and as op-node's op_node_default_p2p_peer_count),
+// whether the plugin answered as opal_p2p_up, and each counter it reports as
 // opal_p2p_<name>_total with its labels (gossip_messages{topic,outcome},
 // gossip_published, reqresp_served{result}, reqresp_fetched,
 // reqresp_refused). The counts live in the plugin, so a restarted plugin
@@ -46,7 +47,10 @@ func (c p2pCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("opal_p2p_peers", "connected p2p peers", nil, nil), prometheus.GaugeValue, float64(st.ConnectedPeers))
+	peers := float64(st.ConnectedPeers)
+	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("opal_p2p_peers", "connected p2p peers", nil, nil), prometheus.GaugeValue, peers)
+	// The same value under op-node's name: its p2p_peer_count gauge.
+	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(opNodePrefix+"p2p_peer_count", "op-node's name for opal_p2p_peers", nil, nil), prometheus.GaugeValue, peers)
 	for _, ctr := range st.Counters {
 		names := make([]string, 0, len(ctr.Labels))
 		for k := range ctr.Labels {

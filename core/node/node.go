@@ -96,6 +96,7 @@ func New(opts Options) (*Node, error) {
 	}
 	n := &Node{opts: opts, log: opts.Logger, metrics: metrics.New(), done: make(chan struct{}), failed: make(chan struct{}),
 		deriveRate: statuspage.Rate{Window: time.Minute}}
+	n.metrics.SetInfo(opts.Version)
 	dir := opts.Config.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "opal-data-")
@@ -179,6 +180,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	h := n.heads.Get()
 	n.log.Info("opal started", "unsafe", h.Unsafe, "safe", h.Safe, "finalized", h.Finalized,
 		"sequencer", n.opts.Config.Sequencer.Enabled)
+	n.metrics.SetUp(true)
 	return nil
 }
 
@@ -233,6 +235,7 @@ func (n *Node) UnsafeBlockSigner() (runtimecfg.Signer, bool) {
 // Stop stops everything Start started, in reverse order, and persists the
 // heads.
 func (n *Node) Stop() {
+	n.metrics.SetUp(false)
 	if n.cancel != nil {
 		n.cancel()
 		<-n.done
