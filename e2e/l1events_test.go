@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -58,6 +59,34 @@ func TestL1ReorgFollowedByBothNodes(t *testing.T) {
 		return v.Heads().Safe.Number >= before.Number+6 && s.Sequencer.Heads().Safe.Number >= before.Number+6
 	})
 	sameChain(t, s, v, v.Heads().Safe.Number)
+}
+
+// L1 reorgs of every depth from 1 to 10, one after the other: after each
+// the sequencer and the verifier go on and agree block for block. The
+// reorged L1 blocks lose their batcher transactions, so each reorg also
+// makes the batcher post again.
+func TestL1ReorgDepths(t *testing.T) {
+	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1, L1FinalizedLag: 24, L1SafeLag: 12}})
+	v, err := s.StartVerifier(context.Background(), "verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 60*time.Second, "L1 past the finality lag and verifier safe head 6", func() bool {
+		return s.L1Head() > 24 && v.Heads().Safe.Number >= 6
+	})
+	for depth := 1; depth <= 10; depth++ {
+		before := v.Heads().Safe
+		if err := s.Chain.L1.Reorg(context.Background(), depth); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, 90*time.Second, fmt.Sprintf("both nodes past the reorg of depth %d", depth), func() bool {
+			return v.Heads().Safe.Number >= before.Number+4 && s.Sequencer.Heads().Safe.Number >= before.Number+4
+		}, func() string {
+			return fmt.Sprintf("verifier %v, sequencer %v", v.Heads(), s.Sequencer.Heads())
+		})
+		sameChain(t, s, v, v.Heads().Safe.Number)
+		t.Logf("reorg of depth %d: verifier safe %d -> %d", depth, before.Number, v.Heads().Safe.Number)
+	}
 }
 
 // A system config update on L1 (the gas limit) takes effect on L2 from the
