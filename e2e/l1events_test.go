@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,24 @@ func TestSystemConfigGasLimitUpdate(t *testing.T) {
 		t.Fatal("no block after the update was checked")
 	}
 	sameChain(t, s, v, v.Heads().Safe.Number)
+}
+
+// Base left the OP Stack at Azul: a chain with Base Sepolia's chain id
+// whose blocks are past Base Sepolia's Azul time is neither sequenced nor
+// derived. The sequencer builds nothing, and the verifier's derivation
+// halts before its first block with the reason, shown on its status.
+func TestBasePastAzulIsNotDerived(t *testing.T) {
+	s := startStack(t, stack.Options{Chain: chain.Config{L1BlockTime: 1, L2BlockTime: 1, L2ChainID: 84532, SeqWindowSize: 4}, NoBatcher: true})
+	v, err := s.StartVerifier(context.Background(), "verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 60*time.Second, "the verifier's derivation to halt", func() bool { return v.DerivationHalted() != nil },
+		func() string { return fmt.Sprintf("verifier %v", v.Heads()) })
+	if err := v.DerivationHalted(); !strings.Contains(err.Error(), "Base Sepolia left the OP Stack at its Azul upgrade") {
+		t.Fatalf("halted with %v", err)
+	}
+	if u, sf := s.Sequencer.Heads().Unsafe.Number, v.Heads().Safe.Number; u != 0 || sf != 0 {
+		t.Fatalf("past Azul: sequencer unsafe %d, verifier safe %d; want nothing built or derived", u, sf)
+	}
 }

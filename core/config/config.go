@@ -38,6 +38,10 @@ type Config struct {
 		// DependencySetFile is a dependency set in op-supernode's JSON
 		// format ({"dependencies":{"<chain id>":{},...}}).
 		DependencySetFile string `koanf:"dependency_set_file"`
+		// ForkHorizon: a fork the rollup config schedules that opal does
+		// not implement refuses the start when it activates within this
+		// long; further away, opal warns and halts derivation before it.
+		ForkHorizon time.Duration `koanf:"fork_horizon"`
 	} `koanf:"rollup"`
 
 	L1 struct {
@@ -169,6 +173,7 @@ func Default() *Config {
 	c.Sequencer.L1Confs = 4
 	c.RPC.Addr = "127.0.0.1"
 	c.RPC.Port = 9545
+	c.Rollup.ForkHorizon = 30 * 24 * time.Hour
 	// go-ethereum's own defaults for the first three.
 	c.RPC.MaxRequestBytes = 5 << 20
 	c.RPC.BatchLimit = 1000
@@ -250,6 +255,9 @@ func (c *Config) Validate() error {
 		if port < 0 || port > 65535 {
 			bad(key+".port", "%d is out of range 0..65535", port)
 		}
+	}
+	if c.Rollup.ForkHorizon < 0 {
+		bad("rollup.fork_horizon", "must not be negative")
 	}
 	checkListen("rpc", c.RPC.Addr, c.RPC.Port)
 	for key, v := range map[string]int{"rpc.max_request_bytes": c.RPC.MaxRequestBytes, "rpc.batch_limit": c.RPC.BatchLimit,

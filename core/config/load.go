@@ -27,6 +27,7 @@ var flagKeys = map[string]string{
 	"override.lagoon":                   "rollup.lagoon_time",
 	"rollup.dependency-set":             "rollup.dependency_set",
 	"rollup.dependency-set-file":        "rollup.dependency_set_file",
+	"rollup.fork-horizon":               "rollup.fork_horizon",
 	"interop.dependency-set":            "rollup.dependency_set_file",
 	"l1":                                "l1.rpc",
 	"l1.beacon":                         "l1.beacon",
@@ -76,6 +77,7 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.Uint64("override.lagoon", 0, "override the chain's lagoon_time (a unix timestamp)")
 	fs.String("rollup.dependency-set", "", "interop dependency set: comma-separated chain ids, the chain itself included (default: the chain's known set)")
 	fs.String("rollup.dependency-set-file", "", "interop dependency set file in op-supernode's format {\"dependencies\":{\"<id>\":{}}}")
+	fs.Duration("rollup.fork-horizon", 0, "a fork opal does not implement refuses the start if it activates within this long, else derivation halts before it (default 720h)")
 	fs.String("interop.dependency-set", "", "op-node's name of --rollup.dependency-set-file")
 	fs.String("l1", "", "L1 JSON-RPC endpoint (default "+d.L1.RPC+")")
 	fs.String("l1.beacon", "", "L1 beacon API endpoint (for blobs)")

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -114,6 +115,11 @@ type Config struct {
 	OnReorg func(l1Number uint64)
 	// Observer, when set, is told the deriver's inputs and outputs.
 	Observer Observer
+	// StopAt, when set, is an L2 timestamp derivation never applies a
+	// block at or past: it halts there with StopErr (a chain that left the
+	// OP Stack, a fork this opal does not implement).
+	StopAt  *uint64
+	StopErr error
 }
 
 // Derivation is the driver. It runs on the loop goroutine.
@@ -130,9 +136,13 @@ type Derivation struct {
 	metrics *metrics.Metrics
 	confs   uint64
 	obs     Observer
+	stopAt  *uint64
+	stopErr error
 
 	needReset bool
 	halted    error
+	// haltedPub is halted, for readers off the loop (Halted).
+	haltedPub atomic.Pointer[error]
 	next      uint64         // number of the next L1 block to feed
 	lastFed   eth.L1BlockRef // the last L1 block fed (its hash is the next one's parent)
 	origin    eth.L1BlockRef // how far the deriver has read
@@ -150,10 +160,24 @@ func New(c Config) *Derivation {
 	}
 	return &Derivation{
 		cfg: c.Rollup, deriver: c.Deriver, l1: c.L1, eng: c.Engine, heads: c.Heads, view: c.Labels, lp: c.Loop,
-		log: c.Log, metrics: c.Metrics, confs: c.Confs, obs: c.Observer, needReset: true,
+		log: c.Log, metrics: c.Metrics, confs: c.Confs, obs: c.Observer, stopAt: c.StopAt, stopErr: c.StopErr, needReset: true,
 		retry: backoff.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second},
 		sync:  &syncStart{cfg: c.Rollup, l1: c.L1, l2: c.L2, heads: c.Heads, log: c.Log, onReorg: c.OnReorg},
 	}
+}
+
+// Halted is why derivation stopped for good (a critical error, or the
+// configured stop), nil while it goes on. Safe to call off the loop.
+func (d *Derivation) Halted() error {
+	if p := d.haltedPub.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (d *Derivation) halt(err error) {
+	d.halted = err
+	d.haltedPub.Store(&err)
 }
 
 // Origin is how far the deriver has read L1 (sync status's current_l1).
@@ -220,6 +244,12 @@ func (d *Derivation) step(ctx context.Context) {
 				d.handleErr(ctx, "step", fmt.Errorf("deriver fault: %v: %w", err, eth.ErrReset))
 				return
 			}
+			if d.stopAt != nil && res.Attributes.Attributes.Timestamp >= *d.stopAt {
+				d.halt(fmt.Errorf("derivation stopped: %w", d.stopErr))
+				d.log.Error("derivation halted: the next block is past where this opal may derive; the node keeps serving the chain up to it",
+					"parent", parent, "timestamp", res.Attributes.Attributes.Timestamp, "err", d.stopErr)
+				return
+			}
 			err := d.eng.ProcessDerived(ctx, res.Attributes)
 			if errors.Is(err, enginectl.ErrPayloadInvalid) && depositsOnly(res.Attributes.Attributes) {
 				// Deposits cannot fail in the engine, so a block of them
@@ -284,7 +314,7 @@ func (d *Derivation) handleErr(ctx context.Context, what string, err error) {
 		d.needReset = true
 		d.lp.RequestStep()
 	case errors.Is(err, eth.ErrCritical):
-		d.halted = fmt.Errorf("%s: %w", what, err)
+		d.halt(fmt.Errorf("%s: %w", what, err))
 		d.log.Error("derivation halted on a critical error; the node keeps serving but derives no further", "err", err)
 	default:
 		d.retryLater(fmt.Errorf("%s: %w", what, err))

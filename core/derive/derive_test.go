@@ -345,3 +345,29 @@ func TestDeriverFaultIsNotApplied(t *testing.T) {
 		}
 	}
 }
+
+// A stop time (a chain that left the OP Stack, a fork opal lacks) halts
+// derivation before the first block at or past it, with the reason given;
+// the blocks before it are derived.
+func TestStopAtHaltsBeforeTheBlock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := sdktest.NewL1Chain(10)
+	r := newRig(t, chain)
+	genesis := r.heads.Get().Safe
+	stop := genesis.Time + 4*r.d.cfg.BlockTime // block 4
+	why := errors.New("the chain left the OP Stack")
+	r.d.stopAt, r.d.stopErr = &stop, why
+	r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+	r.run(t, ctx)
+	if got := r.heads.Get().PendingSafe; got.Number != 3 {
+		t.Fatalf("pending safe %v, want block 3, the last before the stop", got)
+	}
+	if !errors.Is(r.d.Halted(), why) {
+		t.Fatalf("halted %v, want %v", r.d.Halted(), why)
+	}
+	r.d.OnEvent(ctx, loop.Step{})
+	if got := r.heads.Get().PendingSafe; got.Number != 3 {
+		t.Fatalf("derived past the stop: %v", got)
+	}
+}

@@ -45,7 +45,7 @@ func (n *Node) assemble() {
 		n.derive = derive.New(derive.Config{
 			Rollup: n.opts.Rollup, Deriver: n.handles.Deriver, L1: n.handles.L1Source, L2: n.handles.Engine, Engine: eng,
 			Heads: n.heads, Labels: n.view, Loop: n.lp, Log: n.log.Named("derivation"), Metrics: n.metrics,
-			Confs: cfg.Verifier.L1Confs, Observer: n.observe,
+			Confs: cfg.Verifier.L1Confs, Observer: n.observe, StopAt: n.stopAt(), StopErr: n.haltErr(),
 			OnReorg: func(l1Number uint64) {
 				if err := n.writer.TruncateSafeHeads(l1Number); err != nil {
 					n.log.Warn("safe head index not truncated", "err", err)
@@ -71,7 +71,7 @@ func (n *Node) assemble() {
 			Rollup: n.opts.Rollup, Selector: n.handles.OriginSelector, Attributes: n.handles.Deriver, Builder: eng,
 			L2: n.handles.Engine, L1: n.handles.L1Source, Labels: n.view, Heads: n.heads, Flags: n.store, Loop: n.lp,
 			Log: n.log.Named("sequencer"), Metrics: n.metrics, MaxSafeLag: cfg.Sequencer.MaxSafeLag,
-			Recover: cfg.Sequencer.Recover, SealMargin: 50 * time.Millisecond,
+			Recover: cfg.Sequencer.Recover, SealMargin: 50 * time.Millisecond, StopAt: n.stopAt(), StopErr: n.haltErr(),
 		}
 		if n.handles.P2P != nil {
 			sc.Publisher = n.handles.P2P
@@ -116,4 +116,21 @@ func (n *Node) recordSafeHead(l2 eth.L2BlockRef, from eth.L1BlockRef) {
 	if err := n.writer.RecordSafeHead(from.ID(), l2.ID()); err != nil {
 		n.log.Warn("safe head index not written", "err", err)
 	}
+}
+
+// stopAt is the timestamp of the node's halt, if it has one.
+func (n *Node) stopAt() *uint64 {
+	if n.halt == nil {
+		return nil
+	}
+	t := n.halt.Time
+	return &t
+}
+
+// haltErr is the node's halt as an error, nil without one.
+func (n *Node) haltErr() error {
+	if n.halt == nil {
+		return nil
+	}
+	return n.halt
 }

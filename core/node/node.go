@@ -52,7 +52,10 @@ type Options struct {
 
 // Node is a running opal node.
 type Node struct {
-	opts    Options
+	opts Options
+	// halt: where derivation and the sequencer stop (a chain that left
+	// the OP Stack, a fork this opal does not implement); nil for none.
+	halt    *config.Halt
 	log     hclog.Logger
 	metrics *metrics.Metrics
 	store   *heads.Store
@@ -97,6 +100,15 @@ func New(opts Options) (*Node, error) {
 	n := &Node{opts: opts, log: opts.Logger, metrics: metrics.New(), done: make(chan struct{}), failed: make(chan struct{}),
 		deriveRate: statuspage.Rate{Window: time.Minute}}
 	n.metrics.SetInfo(opts.Version)
+	halt, err := config.ForkHalt(opts.Rollup, time.Now(), opts.Config.Rollup.ForkHorizon)
+	if err != nil {
+		return nil, err
+	}
+	if halt != nil {
+		n.halt = halt
+		n.log.Warn("this chain has a point opal will not derive or build past", "timestamp", halt.Time,
+			"at", time.Unix(int64(halt.Time), 0).UTC().Format(time.RFC3339), "why", halt.Reason)
+	}
 	dir := opts.Config.DataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "opal-data-")
@@ -309,4 +321,13 @@ func (n *Node) P2PStatus(ctx context.Context) (p2p.Status, error) {
 		return p2p.Status{}, fmt.Errorf("%w: p2p is disabled", eth.ErrUnsupported)
 	}
 	return n.handles.P2P.Status(ctx)
+}
+
+// DerivationHalted is why derivation stopped for good (a critical error,
+// or the chain's halt point), nil while it goes on or in follow mode.
+func (n *Node) DerivationHalted() error {
+	if n.derive == nil {
+		return nil
+	}
+	return n.derive.Halted()
 }

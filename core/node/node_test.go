@@ -235,3 +235,19 @@ func TestSyncStatusWhileTheLoopIsBusy(t *testing.T) {
 		t.Fatal("optimism_syncStatus waited for the busy loop")
 	}
 }
+
+// A rollup config scheduling a fork opal does not implement, already
+// active, refuses the node's start, naming the fork.
+func TestUnknownForkRefusesStart(t *testing.T) {
+	t.Parallel()
+	chain := sdktest.NewL1Chain(2)
+	rc := sdktest.TestRollupConfig(eth.HeaderRef(chain.Blocks[0].Header()))
+	past := uint64(1_700_000_000)
+	rc.UnknownForks = map[string]*uint64{"zircon": &past}
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	_, err := New(Options{Config: cfg, Rollup: rc, Catalog: pluginhost.NewCatalog(), Version: "test"})
+	if err == nil || !strings.Contains(err.Error(), "zircon_time") {
+		t.Fatalf("start with an unknown active fork: %v", err)
+	}
+}

@@ -36,6 +36,9 @@ func (n *Node) statusPage(ctx context.Context) *statuspage.Page {
 	derived := uint64(metrics.CounterValue(n.metrics.DerivedBlocks))
 	p.Derivation = statuspage.Derivation{Derived: derived, Rate: n.deriveRate.Observe(time.Now(), derived),
 		Resets: uint64(metrics.CounterValue(n.metrics.Resets))}
+	if err := n.DerivationHalted(); err != nil {
+		p.Derivation.Halted = err.Error()
+	}
 	calls := n.pluginCalls()
 	for _, k := range sdk.Kinds {
 		inst, ok := n.host.Instances()[k]

@@ -40,6 +40,13 @@ func (s *Sequencer) startBuild(ctx context.Context) {
 		return
 	}
 	nextTime := parent.Time + s.cfg.BlockTime
+	if s.stopAt != nil && nextTime >= *s.stopAt {
+		if !s.stopped {
+			s.stopped = true
+			s.log.Error("sequencer stopped: the next block is past where this opal may build", "parent", parent, "timestamp", nextTime, "err", s.stopErr)
+		}
+		return
+	}
 	// Start building one block time before the slot (the whole slot for
 	// transactions); not earlier.
 	if wait := s.until(slotTime(nextTime - s.cfg.BlockTime)); wait > 0 {

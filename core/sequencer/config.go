@@ -112,4 +112,8 @@ type Config struct {
 	Recover bool
 	// SealMargin is how long before the slot the block is sealed.
 	SealMargin time.Duration
+	// StopAt, when set, is an L2 timestamp the sequencer never builds a
+	// block at or past; it stops there, logging StopErr.
+	StopAt  *uint64
+	StopErr error
 }

@@ -38,14 +38,19 @@ type Sequencer struct {
 	gossip   Publisher
 	// unpublished: the last publish was refused as unsupported (logged once).
 	unpublished bool
-	lp          Poster
-	clock       Clock
-	log         hclog.Logger
-	metrics     *metrics.Metrics
-	maxSafeLag  uint64
-	recover     bool
-	sealMargin  time.Duration
-	retry       backoff.Backoff
+	// stopAt: no block at or past it (stopErr says why); stopped once
+	// reached (logged once).
+	stopAt     *uint64
+	stopErr    error
+	stopped    bool
+	lp         Poster
+	clock      Clock
+	log        hclog.Logger
+	metrics    *metrics.Metrics
+	maxSafeLag uint64
+	recover    bool
+	sealMargin time.Duration
+	retry      backoff.Backoff
 
 	active bool
 	job    *buildJob
@@ -77,7 +82,7 @@ func New(c Config) *Sequencer {
 	}
 	return &Sequencer{cfg: c.Rollup, selector: c.Selector, attrs: c.Attributes, eng: c.Builder, l2: c.L2, l1: c.L1,
 		view: c.Labels, heads: c.Heads, store: c.Flags, gossip: c.Publisher, lp: c.Loop, clock: c.Clock, log: c.Log,
-		metrics: c.Metrics, maxSafeLag: c.MaxSafeLag, recover: c.Recover, sealMargin: c.SealMargin,
+		metrics: c.Metrics, maxSafeLag: c.MaxSafeLag, recover: c.Recover, sealMargin: c.SealMargin, stopAt: c.StopAt, stopErr: c.StopErr,
 		retry: backoff.Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}}
 }
 

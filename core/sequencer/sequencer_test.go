@@ -2,6 +2,7 @@ package sequencer
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -191,5 +192,25 @@ func TestSequencerInvalidPayload(t *testing.T) {
 	r.until(t, ctx, 1)
 	if h := r.heads.Get(); h.Unsafe.Number != 1 || h.Safe.Number != 0 {
 		t.Fatalf("heads after two refusals: %+v", h)
+	}
+}
+
+// With a stop time the sequencer builds up to the block before it and no
+// further.
+func TestSequencerStopsAtItsStopTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newRig(t, 0)
+	stop := r.heads.Get().Unsafe.Time + 3*r.s.cfg.BlockTime // block 3
+	r.s.stopAt, r.s.stopErr = &stop, errors.New("the chain left the OP Stack")
+	if err := r.s.Init(true, false); err != nil {
+		t.Fatal(err)
+	}
+	r.until(t, ctx, 2)
+	for i := 0; i < 20; i++ {
+		r.tick(ctx)
+	}
+	if got := r.heads.Get().Unsafe.Number; got != 2 || !r.s.stopped {
+		t.Fatalf("unsafe head %d (stopped %v), want 2: block 3 is at the stop time", got, r.s.stopped)
 	}
 }

@@ -56,6 +56,8 @@ type Derivation struct {
 	Derived uint64  `json:"derived"`
 	Rate    float64 `json:"rate"`
 	Resets  uint64  `json:"resets"`
+	// Halted says why derivation stopped for good, empty while it goes on.
+	Halted string `json:"halted,omitempty"`
 }
 
 // Plugin is one loaded plugin.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"reflect"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -72,6 +74,13 @@ type Config struct {
 	// so it is an opal extension of the format: Parse accepts it, and
 	// MarshalOpNode leaves it out for tools that refuse unknown fields.
 	DependencySet *DependencySet `json:"dependency_set,omitempty"`
+
+	// UnknownForks holds the top-level "<name>_time" fields of the parsed
+	// rollup.json that this package does not know, by fork name, with
+	// their times (nil for null). A fork opal does not implement must not
+	// be derived through silently: the node refuses, or halts before it
+	// (see the node's rollup checks). Not marshaled.
+	UnknownForks map[string]*uint64 `json:"-"`
 }
 
 // Load reads a rollup.json file.
@@ -94,11 +103,54 @@ func Parse(data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, err
 	}
+	forks, err := unknownForks(data)
+	if err != nil {
+		return nil, err
+	}
+	cfg.UnknownForks = forks
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
 }
+
+// unknownForks finds the top-level "*_time" fields of a rollup.json that
+// Config has no field for.
+func unknownForks(data []byte) (map[string]*uint64, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, err
+	}
+	var out map[string]*uint64
+	for key, raw := range fields {
+		name, ok := strings.CutSuffix(key, "_time")
+		if !ok || knownTimeFields[key] {
+			continue
+		}
+		var t *uint64
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("%s: a fork time must be a number or null: %w", key, err)
+		}
+		if out == nil {
+			out = map[string]*uint64{}
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// knownTimeFields are the "*_time" fields of Config, from its JSON tags.
+var knownTimeFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if strings.HasSuffix(name, "_time") {
+			m[name] = true
+		}
+	}
+	return m
+}()
 
 // Marshal encodes the config as rollup.json, with opal's extensions (the
 // dependency set) when set.
