@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/opalnode/opal/core/config"
+	"github.com/opalnode/opal/sdk/rollup"
 )
 
 // `opal rollup-config` shows the Lagoon times and dependency sets of the
@@ -53,5 +57,36 @@ func TestRollupConfigCommand(t *testing.T) {
 	}
 	if err := rollupConfigCmd(nil, &bytes.Buffer{}); err == nil {
 		t.Fatal("no chain accepted")
+	}
+}
+
+// Every preset printed by `opal rollup-config --network X` is a rollup.json
+// that parses back to the same config, and prints the same again.
+func TestRollupConfigRoundTrips(t *testing.T) {
+	t.Parallel()
+	for _, network := range config.Networks() {
+		var out bytes.Buffer
+		if err := rollupConfigCmd([]string{"--network", network}, &out); err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := rollup.Parse(out.Bytes())
+		if err != nil {
+			t.Fatalf("%s: the printed config does not parse: %v", network, err)
+		}
+		again, err := parsed.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(bytes.TrimSpace(again), bytes.TrimSpace(out.Bytes())) {
+			t.Fatalf("%s: round trip changed the config:\n%s\n%s", network, out.String(), again)
+		}
+		want, err := config.NetworkRollup(network)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.DependencySet = parsed.DependencySet // added from the registry's sets
+		if !reflect.DeepEqual(parsed, want) {
+			t.Fatalf("%s: printed %+v, preset %+v", network, parsed, want)
+		}
 	}
 }
