@@ -48,11 +48,16 @@ const (
 //     and receipt roots, and read storage with eth_getStorageAt instead of
 //     proofs (op-node's --l1.trustrpc). Default false: nothing an endpoint
 //     returns is passed on before it matches the block hash.
-//   - rpc_kind: "standard" (default) reads a block's receipts with
-//     eth_getBlockReceipts and falls back to one eth_getTransactionReceipt
-//     per transaction where that method is missing; "basic" always asks per
-//     transaction. op-node's other kinds (alchemy, quicknode, infura, parity,
-//     nethermind, debug_geth, erigon, any) are accepted as standard.
+//   - rpc_kind: which receipt methods the endpoint is asked with, as
+//     op-node's --l1.rpckind: "standard" (default) eth_getBlockReceipts;
+//     "basic" and "infura" one eth_getTransactionReceipt per transaction;
+//     "alchemy" alchemy_getTransactionReceipts or eth_getBlockReceipts for
+//     blocks with enough transactions; "quicknode" and "debug_geth"
+//     debug_getRawReceipts; "parity" and "nethermind"
+//     parity_getBlockReceipts; "erigon" eth_getBlockReceipts, then
+//     erigon_getBlockReceiptsByBlockHash; "any" all of them. A method the
+//     endpoint answers "method not found" to is not asked again; the next
+//     one is, and per transaction is always last.
 //   - poll_interval: how often the head is polled over HTTP (websocket
 //     endpoints subscribe to newHeads instead) and safe/finalized are polled
 //     on any endpoint; a Go duration ("2s") or seconds; default 2s.
@@ -84,21 +89,14 @@ type Config struct {
 	Prefetch        *int       `json:"prefetch"`
 }
 
-// receiptsKind is how a block's receipts are read.
-type receiptsKind int
-
-const (
-	receiptsByBlock receiptsKind = iota // eth_getBlockReceipts, per tx where missing
-	receiptsByTx                        // eth_getTransactionReceipt always
-)
-
 // settings is a validated Config.
 type settings struct {
 	rpcKey       string // "rpc" or "rpcs": where the endpoints came from
 	rpcs         []string
 	beacons      []string // beacon first, then the fallbacks
 	trust        bool
-	kind         receiptsKind
+	rpcKind      string        // rpc_kind, normalized ("" is standard)
+	methods      receiptMethod // the receipt methods rpc_kind offers
 	pollInterval time.Duration
 	timeout      time.Duration
 	retries      int
@@ -182,13 +180,10 @@ func (c *Config) validate() (settings, error) {
 		}
 		s.beacons = append(s.beacons, b)
 	}
-	switch strings.ToLower(strings.TrimSpace(c.RPCKind)) {
-	case "", "standard", "any", "alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon":
-		s.kind = receiptsByBlock
-	case "basic":
-		s.kind = receiptsByTx
-	default:
-		return settings{}, badKey("rpc_kind", "unknown kind %q (standard, basic, or one of op-node's: any, alchemy, quicknode, infura, parity, nethermind, debug_geth, erigon)", c.RPCKind)
+	s.rpcKind = normalizeKind(c.RPCKind)
+	var ok bool
+	if s.methods, ok = receiptMethods(s.rpcKind); !ok {
+		return settings{}, badKey("rpc_kind", "unknown kind %q (one of %s)", c.RPCKind, strings.Join(rpcKinds, ", "))
 	}
 	var err error
 	if s.pollInterval, err = positive("poll_interval", c.PollInterval, DefaultPollInterval); err != nil {

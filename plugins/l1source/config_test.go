@@ -20,7 +20,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.pollInterval != DefaultPollInterval || s.timeout != DefaultTimeout || s.retries != DefaultRetries ||
-		s.cacheBytes != DefaultCacheBytes || s.prefetch != DefaultPrefetch || s.trust || s.kind != receiptsByBlock ||
+		s.cacheBytes != DefaultCacheBytes || s.prefetch != DefaultPrefetch || s.trust || s.methods != ethBlockReceipts|perTxReceipts ||
 		s.rateLimit != 0 || len(s.beacons) != 0 || len(s.rpcs) != 1 {
 		t.Fatalf("defaults: %+v", s)
 	}
@@ -38,21 +38,21 @@ func TestConfigValues(t *testing.T) {
 	}
 	want := settings{
 		rpcKey: "rpcs", rpcs: []string{"https://a.example/v3/KEY", "wss://b.example"},
-		beacons: []string{"http://beacon:5052", "https://archive.example"}, trust: true, kind: receiptsByTx,
+		beacons: []string{"http://beacon:5052", "https://archive.example"}, trust: true, methods: perTxReceipts,
 		pollInterval: 500 * time.Millisecond, timeout: 3 * time.Second, retries: 0, rateLimit: 12.5, cacheBytes: 64 << 20,
 	}
 	if strings.Join(s.rpcs, ",") != strings.Join(want.rpcs, ",") || strings.Join(s.beacons, ",") != strings.Join(want.beacons, ",") ||
-		s.rpcKey != want.rpcKey || s.trust != want.trust || s.kind != want.kind || s.pollInterval != want.pollInterval ||
+		s.rpcKey != want.rpcKey || s.trust != want.trust || s.methods != want.methods || s.pollInterval != want.pollInterval ||
 		s.timeout != want.timeout || s.retries != 0 || s.rateLimit != 12.5 || s.cacheBytes != want.cacheBytes || s.prefetch != 0 {
 		t.Fatalf("got %+v", s)
 	}
 	if s, err := parseConfig(json.RawMessage(`{"rpc":["http://a:1","ws://b:2"]}`)); err != nil || len(s.rpcs) != 2 || s.rpcKey != "rpc" {
 		t.Fatalf("rpc as a list: %+v, %v", s, err)
 	}
-	for _, kind := range []string{"standard", "any", "alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "ERIGON", ""} {
+	for _, kind := range append(rpcKinds, "ERIGON", "") {
 		s, err := parseConfig(json.RawMessage(`{"rpc":"ws://x:1","rpc_kind":"` + kind + `"}`))
-		if err != nil || s.kind != receiptsByBlock {
-			t.Fatalf("kind %q: %v", kind, err)
+		if err != nil || s.methods&perTxReceipts == 0 {
+			t.Fatalf("kind %q: %+v %v", kind, s, err)
 		}
 	}
 	for in, want := range map[string]int64{`0`: 0, `1024`: 1024, `"1KiB"`: 1024, `"2MB"`: 2e6, `"1.5GiB"`: 3 << 29, `"512"`: 512, `"3 gb"`: 3e9} {

@@ -38,9 +38,9 @@ type endpoint struct {
 	client *rpc.Client
 	closed bool // set by close: no more dialing
 
-	// noBlockReceipts is set once the endpoint answered that it lacks
-	// eth_getBlockReceipts, so that it is not asked again.
-	noBlockReceipts atomic.Bool
+	// missing holds the receipt methods (receiptMethod bits) the
+	// endpoint answered it lacks, so that they are not asked again.
+	missing atomic.Uint32
 	// chainOK is set once eth_chainId matched the rollup's L1 chain id;
 	// wrongChain holds the error once it did not.
 	chainOK    atomic.Bool
@@ -169,4 +169,19 @@ func (ep *endpoint) checkChain(ctx context.Context, want *big.Int, key string) e
 	}
 	ep.chainOK.Store(true)
 	return nil
+}
+
+// receiptMethods is what of avail the endpoint has not refused.
+func (e *endpoint) receiptMethods(avail receiptMethod) receiptMethod {
+	return avail &^ receiptMethod(e.missing.Load())
+}
+
+// markMissing records that the endpoint lacks method m.
+func (e *endpoint) markMissing(m receiptMethod) {
+	for {
+		old := e.missing.Load()
+		if e.missing.CompareAndSwap(old, old|uint32(m)) {
+			return
+		}
+	}
 }

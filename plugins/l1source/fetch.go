@@ -81,7 +81,7 @@ func (c *conn) fetchBlockFrom(ctx context.Context, ep *endpoint, id blockID) (*b
 	// With eth_getBlockReceipts both requests go out at once; asked by
 	// number they may straddle a reorg, which the receipts root check
 	// catches (then the receipts are asked for again by hash).
-	byBlock := c.s.kind == receiptsByBlock && !ep.noBlockReceipts.Load()
+	byBlock := earlyBlockReceipts(c.s.rpcKind, ep.receiptMethods(c.s.methods))
 	var (
 		rraw json.RawMessage
 		rerr error
@@ -114,15 +114,34 @@ func (c *conn) fetchBlockFrom(ctx context.Context, ep *endpoint, id blockID) (*b
 			rs, err = c.blockReceipts(ep, byHash, rraw, rerr)
 		}
 		if methodMissing(err) {
-			ep.noBlockReceipts.Store(true)
+			ep.markMissing(ethBlockReceipts)
 			byBlock = false
 		} else if err != nil {
 			return nil, err
 		}
 	}
-	if !byBlock {
-		if rs, err = c.txReceipts(ctx, ep, id, txs); err != nil {
+	for !byBlock && rs == nil {
+		m := pickReceiptMethod(c.s.rpcKind, ep.receiptMethods(c.s.methods), len(txs))
+		if m == perTxReceipts {
+			if rs, err = c.txReceipts(ctx, ep, id, txs); err != nil {
+				return nil, err
+			}
+			if rs == nil {
+				rs = []*types.Receipt{} // a block without transactions
+			}
+			break
+		}
+		rs, err = c.wholeBlockReceipts(ctx, ep, m, hash, h.Number.Uint64(), txs)
+		if methodMissing(err) {
+			ep.markMissing(m)
+			rs = nil
+			continue
+		}
+		if err != nil {
 			return nil, err
+		}
+		if rs == nil {
+			rs = []*types.Receipt{}
 		}
 	}
 	if err := checkReceipts(ep.name, id, h, hash, len(txs), rs, c.s.trust); err != nil {

@@ -107,7 +107,7 @@ func newL1() (*testL1, error) {
 	stack, err := node.New(&node.Config{
 		Name:        "opal-l1test",
 		HTTPHost:    "127.0.0.1",
-		HTTPModules: []string{"eth", "net", "web3"},
+		HTTPModules: []string{"eth", "net", "web3", "debug"},
 		WSHost:      "127.0.0.1",
 		WSModules:   []string{"eth", "net", "web3"},
 		P2P:         p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
