@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/beacon/engine"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/opalnode/opal/devnet/chain"
 	"github.com/opalnode/opal/devnet/stack"
+	"github.com/opalnode/opal/sdk/eth"
 )
 
 // relayUnsafe posts every block the sequencer makes to the follower's
@@ -35,7 +38,11 @@ func relayUnsafe(ctx context.Context, s *stack.Stack, follower *rpc.Client) {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
-		if err := follower.CallContext(ctx, nil, "admin_postUnsafePayload", env); err != nil {
+		msg, err := opNodeEnvelope(env)
+		if err != nil {
+			return
+		}
+		if err := follower.CallContext(ctx, nil, "admin_postUnsafePayload", msg); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -45,6 +52,24 @@ func relayUnsafe(ctx context.Context, s *stack.Stack, follower *rpc.Client) {
 		}
 		next++
 	}
+}
+
+// opNodeEnvelope is the JSON op-node sends for a payload envelope,
+// written by op-geth's own Engine API type rather than opal's: the relay
+// checks that opal reads op-node's admin_postUnsafePayload unchanged.
+func opNodeEnvelope(env *eth.ExecutionPayloadEnvelope) (json.RawMessage, error) {
+	p := env.ExecutionPayload
+	ed := engine.ExecutableData{
+		ParentHash: p.ParentHash, FeeRecipient: p.FeeRecipient, StateRoot: p.StateRoot, ReceiptsRoot: p.ReceiptsRoot,
+		LogsBloom: p.LogsBloom[:], Random: p.PrevRandao, Number: p.BlockNumber, GasLimit: p.GasLimit, GasUsed: p.GasUsed,
+		Timestamp: p.Timestamp, ExtraData: p.ExtraData, BaseFeePerGas: p.BaseFeePerGas, BlockHash: p.BlockHash,
+		Transactions: p.Transactions, Withdrawals: p.Withdrawals, BlobGasUsed: p.BlobGasUsed, ExcessBlobGas: p.ExcessBlobGas,
+		WithdrawalsRoot: p.WithdrawalsRoot,
+	}
+	return json.Marshal(struct {
+		ExecutionPayload      *engine.ExecutableData `json:"executionPayload"`
+		ParentBeaconBlockRoot *common.Hash           `json:"parentBeaconBlockRoot,omitempty"`
+	}{&ed, env.ParentBeaconBlockRoot})
 }
 
 // An `opal run --l2.follow.source <sequencer's RPC>` with its own op-geth

@@ -77,6 +77,6 @@ func (p *ExecutionPayload) ID() BlockID { return BlockID{Hash: p.BlockHash, Numb
 // ExecutionPayloadEnvelope is a payload with the beacon root it was built on
 // (from Ecotone).
 type ExecutionPayloadEnvelope struct {
-	ParentBeaconBlockRoot *common.Hash      `json:"parentBeaconBlockRoot"`
+	ParentBeaconBlockRoot *common.Hash      `json:"parentBeaconBlockRoot,omitempty"`
 	ExecutionPayload      *ExecutionPayload `json:"executionPayload"`
 }
