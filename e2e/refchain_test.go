@@ -62,7 +62,9 @@ func TestRefchainVerifier(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.L1.RPC = l1.http
-	cfg.L2.Engine = l2.auth
+	// Every Engine API call goes through a counting proxy.
+	counter := newEngineCounter(t, l2.auth)
+	cfg.L2.Engine = counter.URL
 	cfg.L2.JWTSecret = l2.jwtFile
 	cfg.Rollup.L1ChainConfig = filepath.Join(dir, "l1-genesis.json")
 	cfg.RPC.Port = 0
@@ -103,5 +105,17 @@ func TestRefchainVerifier(t *testing.T) {
 	}
 	if mismatch > 0 {
 		t.Fatalf("%d of 600 block hashes differ from the reference", mismatch)
+	}
+	// A derived block costs three Engine API calls: forkchoiceUpdated
+	// with its attributes (which also makes the block before it the
+	// head), getPayload and newPayload. A forkchoiceUpdated of its own
+	// comes only where derivation stops: once at the start (a fresh
+	// engine has no safe or finalized label yet) and once caught up.
+	calls, total := counter.engineCalls()
+	perBlock := float64(total) / float64(safe.Number)
+	t.Logf("%d Engine API calls for %d derived blocks: %.3f per block %v; %d forkchoiceUpdated without attributes",
+		total, safe.Number, perBlock, calls, counter.calls[fcuWithoutAttributes])
+	if total > 3*int(safe.Number)+2 {
+		t.Fatalf("%d Engine API calls for %d derived blocks (%.3f per block), want at most 3 per block and 2 more: %v", total, safe.Number, perBlock, calls)
 	}
 }

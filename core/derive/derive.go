@@ -60,6 +60,9 @@ type L2 interface {
 type Engine interface {
 	ProcessDerived(ctx context.Context, da *sdkderiver.DerivedAttributes) error
 	Forkchoice(ctx context.Context) error
+	// Settle tells the engine the heads ProcessDerived left for the next
+	// build to carry; derivation calls it whenever it stops stepping.
+	Settle(ctx context.Context) error
 }
 
 // Heads is derivation's access to the heads: it reads them, resets them all
@@ -220,6 +223,18 @@ func (d *Derivation) step(ctx context.Context) {
 	if d.halted != nil || time.Now().Before(d.retryAt) {
 		return
 	}
+	// When derivation stops stepping (caught up with L1, waiting to retry,
+	// halted), the engine learns the heads it derived. While it goes on,
+	// each build's forkchoiceUpdated carries them instead.
+	behind := false
+	defer func() {
+		if behind {
+			return
+		}
+		if err := d.eng.Settle(ctx); err != nil && ctx.Err() == nil && d.halted == nil {
+			d.retryLater(fmt.Errorf("telling the engine the derived heads: %w", err))
+		}
+	}()
 	if d.needReset {
 		if err := d.reset(ctx); err != nil {
 			d.handleErr(ctx, "reset", err)
@@ -301,6 +316,7 @@ func (d *Derivation) step(ctx context.Context) {
 		}
 	}
 	d.retry.Reset()
+	behind = true
 	d.lp.RequestStep() // still behind: keep stepping without a timer
 }
 
@@ -378,7 +394,7 @@ func (d *Derivation) reset(ctx context.Context) error {
 	}
 	d.needReset = false
 	d.log.Info("derivation reset", "safe", start.heads.Safe, "unsafe", start.heads.Unsafe, "l1_start", start.req.L1Start)
-	if err := d.eng.Forkchoice(ctx); err != nil {
+	if err := d.eng.Settle(ctx); err != nil {
 		d.log.Warn("forkchoiceUpdated after reset", "err", err)
 	}
 	return nil

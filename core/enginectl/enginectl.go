@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/core/heads"
@@ -56,6 +57,10 @@ type Controller struct {
 	metrics      *metrics.Metrics
 	safeRecorder func(l2 eth.L2BlockRef, derivedFrom eth.L1BlockRef)
 	messages     *interop.Gate
+	// told is the forkchoice state the engine was last given; the heads
+	// may be ahead of it after ProcessDerived, which leaves the update to
+	// the next build (whose forkchoiceUpdated carries it) or to Settle.
+	told engine.ForkchoiceState
 }
 
 // New returns a controller.
@@ -95,17 +100,53 @@ func (e *Controller) Denied(ctx context.Context, p *eth.ExecutionPayload) error 
 // Denied it).
 var ErrPayloadInvalid = errors.New("payload invalid")
 
+// current is the forkchoice state of the heads.
+func (e *Controller) current() engine.ForkchoiceState {
+	h := e.heads.Get()
+	return engine.ForkchoiceState{Head: h.Unsafe.Hash, Safe: h.Safe.Hash, Finalized: h.Finalized.Hash}
+}
+
+// Settle tells the engine the heads if it has not been told them yet (see
+// ProcessDerived); a no-op otherwise.
+func (e *Controller) Settle(ctx context.Context) error {
+	if e.told == (engine.ForkchoiceState{}) {
+		// Nothing told yet (a fresh start): the engine may hold these
+		// heads already, as its labels say.
+		e.told = e.engineLabels(ctx)
+	}
+	if e.told == e.current() {
+		return nil
+	}
+	return e.Forkchoice(ctx)
+}
+
+// engineLabels is the forkchoice state the engine's labels show; zero
+// when it cannot tell.
+func (e *Controller) engineLabels(ctx context.Context) engine.ForkchoiceState {
+	var fc engine.ForkchoiceState
+	for _, l := range []struct {
+		label eth.BlockLabel
+		hash  *common.Hash
+	}{{eth.Unsafe, &fc.Head}, {eth.Safe, &fc.Safe}, {eth.Finalized, &fc.Finalized}} {
+		ref, err := e.engine.L2BlockRefByLabel(ctx, l.label)
+		if err != nil {
+			return engine.ForkchoiceState{}
+		}
+		*l.hash = ref.Hash
+	}
+	return fc
+}
+
 // Forkchoice tells the engine the current heads.
 func (e *Controller) Forkchoice(ctx context.Context) error {
-	h := e.heads.Get()
-	res, err := e.engine.ForkchoiceUpdated(ctx, engine.ForkchoiceState{
-		Head: h.Unsafe.Hash, Safe: h.Safe.Hash, Finalized: h.Finalized.Hash,
-	}, nil)
+	fc := e.current()
+	res, err := e.engine.ForkchoiceUpdated(ctx, fc, nil)
 	if err != nil {
 		return fmt.Errorf("forkchoiceUpdated: %w", err)
 	}
 	switch res.Status.Status {
 	case engine.StatusValid:
+		e.told = fc
 		return nil
 	case engine.StatusSyncing, engine.StatusAccepted:
 		return fmt.Errorf("forkchoiceUpdated: engine is %s: %w", res.Status.Status, eth.ErrTemporary)
@@ -133,9 +174,8 @@ func (e *Controller) Insert(ctx context.Context, env *eth.ExecutionPayloadEnvelo
 // StartBuild starts building on parent and returns the payload id.
 func (e *Controller) StartBuild(ctx context.Context, parent eth.L2BlockRef, attrs *eth.PayloadAttributes) (engine.PayloadID, error) {
 	h := e.heads.Get()
-	res, err := e.engine.ForkchoiceUpdated(ctx, engine.ForkchoiceState{
-		Head: parent.Hash, Safe: h.Safe.Hash, Finalized: h.Finalized.Hash,
-	}, attrs)
+	fc := engine.ForkchoiceState{Head: parent.Hash, Safe: h.Safe.Hash, Finalized: h.Finalized.Hash}
+	res, err := e.engine.ForkchoiceUpdated(ctx, fc, attrs)
 	if err != nil {
 		return engine.PayloadID{}, fmt.Errorf("forkchoiceUpdated with attributes on %s: %w", parent, err)
 	}
@@ -143,6 +183,9 @@ func (e *Controller) StartBuild(ctx context.Context, parent eth.L2BlockRef, attr
 		return engine.PayloadID{}, fmt.Errorf("forkchoiceUpdated with attributes on %s: %s %s: %w",
 			parent, res.Status.Status, res.Status.ValidationError, eth.ErrTemporary)
 	}
+	// The engine's head is parent now, which is the unsafe head when
+	// building the next block: that carries any head update pending.
+	e.told = fc
 	return *res.PayloadID, nil
 }
 
@@ -240,9 +283,12 @@ func (e *Controller) ProcessDerived(ctx context.Context, da *deriver.DerivedAttr
 	if da.IsLastInSpan {
 		e.safeRecorder(ref, da.DerivedFrom)
 	}
-	if err := e.Forkchoice(ctx); err != nil {
-		return err
-	}
+	// The engine is not told the new heads here: the forkchoiceUpdated
+	// that starts building the next block makes this one the head (3
+	// engine calls per derived block instead of 4), and the safe label,
+	// which only moves at a span's end, rides along. Whoever stops
+	// deriving calls Settle, so the engine is never left behind for long
+	// (a consolidated block, which builds nothing, waits for Settle too).
 	e.metrics.DerivedBlocks.Inc()
 	e.metrics.ObserveProcess(consolidated, time.Since(start))
 	return nil
