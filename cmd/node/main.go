@@ -15,12 +15,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/spf13/pflag"
 )
 
 func main() {
-	if err := dispatch(os.Args[1:]); err != nil {
+	err := dispatch(os.Args[1:])
+	if errors.Is(err, pflag.ErrHelp) {
+		return // the flag set printed its help
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "opal:", err)
 		os.Exit(1)
 	}

@@ -32,7 +32,8 @@ func KnownDependencySet(chainID uint64) *rollup.DependencySet {
 }
 
 // Chain returns the chain's rollup config: a known network or a rollup.json,
-// with the config's overrides applied (rollup.lagoon_time) and its
+// with the config's fork overrides applied (rollup.<fork>_time, op-node's
+// --override.<fork>) and its
 // dependency set resolved, in this order: rollup.dependency_set or
 // rollup.dependency_set_file, then the rollup.json's own field, then the
 // registry's set for the chain id. The result is validated again.
@@ -52,9 +53,20 @@ func (c *Config) Chain() (*rollup.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Rollup.LagoonTime != nil {
-		t := *c.Rollup.LagoonTime
-		rc.LagoonTime = &t
+	r := &c.Rollup
+	for _, o := range []struct {
+		override *uint64
+		fork     **uint64
+	}{
+		{r.CanyonTime, &rc.CanyonTime}, {r.DeltaTime, &rc.DeltaTime}, {r.EcotoneTime, &rc.EcotoneTime},
+		{r.FjordTime, &rc.FjordTime}, {r.GraniteTime, &rc.GraniteTime}, {r.HoloceneTime, &rc.HoloceneTime},
+		{r.PectraBlobScheduleTime, &rc.PectraBlobScheduleTime}, {r.IsthmusTime, &rc.IsthmusTime},
+		{r.JovianTime, &rc.JovianTime}, {r.KarstTime, &rc.KarstTime}, {r.LagoonTime, &rc.LagoonTime},
+	} {
+		if o.override != nil {
+			t := *o.override
+			*o.fork = &t
+		}
 	}
 	switch {
 	case len(c.Rollup.DependencySet) > 0:

@@ -31,6 +31,17 @@ type Config struct {
 		// LagoonTime overrides the chain's lagoon_time (op-node's
 		// --override.lagoon).
 		LagoonTime *uint64 `koanf:"lagoon_time"`
+		// The other forks' overrides (op-node's --override.<fork>).
+		CanyonTime             *uint64 `koanf:"canyon_time"`
+		DeltaTime              *uint64 `koanf:"delta_time"`
+		EcotoneTime            *uint64 `koanf:"ecotone_time"`
+		FjordTime              *uint64 `koanf:"fjord_time"`
+		GraniteTime            *uint64 `koanf:"granite_time"`
+		HoloceneTime           *uint64 `koanf:"holocene_time"`
+		PectraBlobScheduleTime *uint64 `koanf:"pectra_blob_schedule_time"`
+		IsthmusTime            *uint64 `koanf:"isthmus_time"`
+		JovianTime             *uint64 `koanf:"jovian_time"`
+		KarstTime              *uint64 `koanf:"karst_time"`
 		// DependencySet lists the chain ids of the interop dependency set,
 		// the chain itself included; it overrides what the chain's preset
 		// or rollup.json say.
@@ -53,6 +64,16 @@ type Config struct {
 		// unsafe block signer) is read again from L1 (op-node's
 		// --l1.runtime-config-reload-interval); 0 reads it once at start.
 		RuntimeConfigReloadInterval time.Duration `koanf:"runtime_config_reload_interval"`
+		// BeaconFallbacks are more beacon APIs (blob archivers), asked
+		// when the beacon fails (op-node's --l1.beacon-fallbacks).
+		BeaconFallbacks []string `koanf:"beacon_fallbacks"`
+		// PollInterval is how often the L1 head (over http) and the safe
+		// and finalized blocks are read (op-node's --l1.http-poll-interval);
+		// 0 leaves the L1 source's default (2s).
+		PollInterval time.Duration `koanf:"poll_interval"`
+		// RPCRateLimit bounds the requests per second to each L1
+		// endpoint (op-node's --l1.rpc-rate-limit); 0 is unlimited.
+		RPCRateLimit float64 `koanf:"rpc_rate_limit"`
 	} `koanf:"l1"`
 
 	L2 struct {
@@ -60,6 +81,9 @@ type Config struct {
 		Engine string `koanf:"engine"`
 		// JWTSecret is the path of the 32-byte hex secret.
 		JWTSecret string `koanf:"jwt_secret"`
+		// EngineRPCTimeout bounds one Engine API call (op-node's
+		// --l2.engine-rpc-timeout); 0 leaves the engine plugin's 10s.
+		EngineRPCTimeout time.Duration `koanf:"engine_rpc_timeout"`
 		// Follow takes safe and finalized heads from another rollup node
 		// (op-node's --l2.follow.source) instead of deriving them.
 		Follow struct {
@@ -128,6 +152,11 @@ type Config struct {
 	// Ignored are the op-node flags given that opal accepts and that have
 	// no effect, with why; the node logs them once at start.
 	Ignored map[string]string `koanf:"-"`
+
+	// safeDBDataDir says that the data dir came from op-node's
+	// --safedb.path: the p2p plugin then keeps op-node's stores in the
+	// working directory, as op-node does with that flag.
+	safeDBDataDir bool
 }
 
 // AB is the [ab] section.
@@ -242,6 +271,18 @@ func (c *Config) Validate() error {
 	}
 	if c.L2.Follow.RPCTimeout < 0 {
 		bad("l2.follow.rpc_timeout", "must not be negative")
+	}
+	if c.L2.EngineRPCTimeout < 0 {
+		bad("l2.engine_rpc_timeout", "must not be negative (0: the engine plugin's default)")
+	}
+	if c.L1.PollInterval < 0 {
+		bad("l1.poll_interval", "must not be negative (0: the L1 source's default)")
+	}
+	if c.L1.RPCRateLimit < 0 {
+		bad("l1.rpc_rate_limit", "must not be negative (0: unlimited)")
+	}
+	for _, u := range c.L1.BeaconFallbacks {
+		checkURL("l1.beacon_fallbacks", u, "http", "https")
 	}
 	switch c.L1.RPCKind {
 	case "standard", "basic", "any", "alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon":

@@ -17,98 +17,45 @@ import (
 	"github.com/opalnode/opal/sdk"
 )
 
-// flagKeys maps op-node-style flag names to config keys. The mapping is
-// explicit because op-node uses "l1" both as a value (--l1 URL) and as a
-// prefix (--l1.beacon), which a dotted key space cannot hold at once.
+// flagKeys maps opal's own flags to config keys; op-node's flags are in
+// opNodeFlags (opnodeflags.go) and p2pFlags. The mapping is explicit
+// because op-node uses "l1" both as a value (--l1 URL) and as a prefix
+// (--l1.beacon), which a dotted key space cannot hold at once.
 var flagKeys = map[string]string{
-	"network":                           "network",
-	"rollup.config":                     "rollup.config",
-	"rollup.l1-chain-config":            "rollup.l1_chain_config",
-	"override.lagoon":                   "rollup.lagoon_time",
-	"rollup.dependency-set":             "rollup.dependency_set",
-	"rollup.dependency-set-file":        "rollup.dependency_set_file",
-	"rollup.fork-horizon":               "rollup.fork_horizon",
-	"interop.dependency-set":            "rollup.dependency_set_file",
-	"l1":                                "l1.rpc",
-	"l1.beacon":                         "l1.beacon",
-	"l1.trustrpc":                       "l1.trust_rpc",
-	"l1.rpckind":                        "l1.rpc_kind",
-	"l1.runtime-config-reload-interval": "l1.runtime_config_reload_interval",
-	"l2":                                "l2.engine",
-	"l2.jwt-secret":                     "l2.jwt_secret",
-	"l2.follow.source":                  "l2.follow.source",
-	"l2.follow.source.rpc-timeout":      "l2.follow.rpc_timeout",
-	"sequencer.enabled":                 "sequencer.enabled",
-	"sequencer.stopped":                 "sequencer.stopped",
-	"sequencer.l1-confs":                "sequencer.l1_confs",
-	"sequencer.max-safe-lag":            "sequencer.max_safe_lag",
-	"sequencer.recover":                 "sequencer.recover",
-	"verifier.l1-confs":                 "verifier.l1_confs",
-	"rpc.addr":                          "rpc.addr",
-	"rpc.port":                          "rpc.port",
-	"rpc.enable-admin":                  "rpc.enable_admin",
-	"rpc.max-request-bytes":             "rpc.max_request_bytes",
-	"rpc.batch-limit":                   "rpc.batch_limit",
-	"rpc.batch-max-bytes":               "rpc.batch_max_bytes",
-	"rpc.max-connections":               "rpc.max_connections",
-	"metrics.enabled":                   "metrics.enabled",
-	"metrics.addr":                      "metrics.addr",
-	"metrics.port":                      "metrics.port",
-	"metrics.pprof":                     "metrics.pprof",
-	"metrics.status-page":               "metrics.status_page",
-	"data-dir":                          "data_dir",
-	"log.level":                         "log.level",
-	"log.format":                        "log.format",
-	"ab.deriver.mode":                   "ab.deriver.mode",
-	"ab.max-lag":                        "ab.max_lag",
-	"ab.store-size":                     "ab.store_size",
-	"ab.report":                         "ab.report",
-	"ab.call-timeout":                   "ab.call_timeout",
+	"rollup.dependency-set":      "rollup.dependency_set",
+	"rollup.dependency-set-file": "rollup.dependency_set_file",
+	"rollup.fork-horizon":        "rollup.fork_horizon",
+	"rpc.max-request-bytes":      "rpc.max_request_bytes",
+	"rpc.batch-limit":            "rpc.batch_limit",
+	"rpc.batch-max-bytes":        "rpc.batch_max_bytes",
+	"rpc.max-connections":        "rpc.max_connections",
+	"metrics.pprof":              "metrics.pprof",
+	"metrics.status-page":        "metrics.status_page",
+	"data-dir":                   "data_dir",
+	"ab.deriver.mode":            "ab.deriver.mode",
+	"ab.max-lag":                 "ab.max_lag",
+	"ab.store-size":              "ab.store_size",
+	"ab.report":                  "ab.report",
+	"ab.call-timeout":            "ab.call_timeout",
 }
 
-// AddFlags defines the node's flags on fs. Defaults are not set on flags:
-// only flags given on the command line override the file and environment.
+// AddFlags defines the node's flags on fs, op-node's and opal's own, and
+// a help text grouping them as op-node does. Defaults are not set on
+// flags: only flags given on the command line override the file and
+// environment.
 func AddFlags(fs *pflag.FlagSet) {
-	d := Default()
+	addOpNodeFlags(fs)
 	fs.String("config", "", "path of the TOML config file")
-	fs.String("network", "", "known network: "+strings.Join(Networks(), ", "))
-	fs.String("rollup.config", "", "rollup.json in op-node's format")
-	fs.String("rollup.l1-chain-config", "", "the L1's geth genesis JSON (needed unless L1 is Ethereum mainnet or Sepolia)")
-	fs.Uint64("override.lagoon", 0, "override the chain's lagoon_time (a unix timestamp)")
 	fs.String("rollup.dependency-set", "", "interop dependency set: comma-separated chain ids, the chain itself included (default: the chain's known set)")
 	fs.String("rollup.dependency-set-file", "", "interop dependency set file in op-supernode's format {\"dependencies\":{\"<id>\":{}}}")
 	fs.Duration("rollup.fork-horizon", 0, "a fork opal does not implement refuses the start if it activates within this long, else derivation halts before it (default 720h)")
-	fs.String("interop.dependency-set", "", "op-node's name of --rollup.dependency-set-file")
-	fs.String("l1", "", "L1 JSON-RPC endpoint (default "+d.L1.RPC+")")
-	fs.String("l1.beacon", "", "L1 beacon API endpoint (for blobs)")
-	fs.Bool("l1.trustrpc", false, "trust the L1 endpoint: skip verifying block, tx and receipt roots")
-	fs.String("l1.rpckind", "", "L1 endpoint kind for receipt fetching (default standard)")
-	fs.Duration("l1.runtime-config-reload-interval", 0, "how often the runtime config (the unsafe block signer) is read again from L1; 0 reads it once at start (default 10m)")
-	fs.String("l2", "", "L2 Engine API endpoint (default "+d.L2.Engine+")")
-	fs.String("l2.jwt-secret", "", "file with the 32-byte hex JWT secret of the engine")
-	fs.String("l2.follow.source", "", "follow mode: take safe and finalized heads from this rollup node's RPC (no local derivation)")
-	fs.Duration("l2.follow.source.rpc-timeout", 0, "timeout of one call to the follow source (default 10s)")
-	fs.Bool("sequencer.enabled", false, "build blocks as the sequencer")
-	fs.Bool("sequencer.stopped", false, "start with the sequencer stopped (admin_startSequencer starts it)")
-	fs.Uint64("sequencer.l1-confs", 0, "L1 confirmations before a block can be an origin (default 4)")
-	fs.Uint64("sequencer.max-safe-lag", 0, "pause sequencing while unsafe - safe >= this (0: never)")
-	fs.Bool("sequencer.recover", false, "recover mode: build the blocks derivation would produce")
-	fs.Uint64("verifier.l1-confs", 0, "L1 confirmations before derivation reads a block")
-	fs.String("rpc.addr", "", "RPC listen address (default 127.0.0.1)")
-	fs.Int("rpc.port", 0, "RPC listen port (default 9545)")
-	fs.Bool("rpc.enable-admin", false, "serve the admin_* API")
 	fs.Int("rpc.max-request-bytes", 0, "largest JSON-RPC request body or WebSocket message (default 5 MiB)")
 	fs.Int("rpc.batch-limit", 0, "most calls in one JSON-RPC batch (default 1000)")
 	fs.Int("rpc.batch-max-bytes", 0, "largest JSON-RPC batch response (default 25000000)")
 	fs.Int("rpc.max-connections", 0, "most RPC connections open at once; more wait to be accepted (default 256)")
-	fs.Bool("metrics.enabled", false, "serve Prometheus metrics")
-	fs.String("metrics.addr", "", "metrics listen address (default 127.0.0.1)")
-	fs.Int("metrics.port", 0, "metrics listen port (default 7300)")
 	fs.Bool("metrics.pprof", false, "serve pprof on the metrics listener")
 	fs.Bool("metrics.status-page", true, "serve the status page at / of the metrics listener (--metrics.status-page=false turns it off)")
 	fs.String("data-dir", "", "directory of the node's state (default: a fresh temporary directory)")
-	fs.String("log.level", "", "trace, debug, info, warn, error (default info)")
-	fs.String("log.format", "", "text or json (default text)")
 	fs.String("ab.deriver", "", "A/B: run this shadow deriver next to the primary and report where they differ: a built-in name or PATH@SHA256 of a plugin binary")
 	fs.String("ab.deriver.config", "", "A/B: the shadow deriver's config, as JSON")
 	fs.String("ab.deriver.mode", "", "A/B: run a built-in shadow deriver inprocess or as a process (default inprocess)")
@@ -117,6 +64,7 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String("ab.report", "", "A/B: JSON-lines report file (default ab-report.jsonl in the data dir)")
 	fs.Duration("ab.call-timeout", 0, "A/B: a shadow call longer than this is a stall (default 10s)")
 	addP2PFlags(fs)
+	fs.Usage = func() { printUsage(fs) }
 }
 
 // loadABFlags sets the shadow deriver from --ab.deriver (a built-in name
@@ -158,6 +106,11 @@ func envKeys() map[string]string {
 	for _, key := range flagKeys {
 		out[envName(key)] = key
 	}
+	for _, f := range opNodeFlags {
+		if f.key != "" {
+			out[envName(f.key)] = f.key
+		}
+	}
 	for _, section := range append(pluginSections(), "ab.deriver") {
 		for _, f := range []string{"builtin", "path", "sha256", "mode", "on_failure", "start_timeout"} {
 			key := section + "." + f
@@ -180,7 +133,10 @@ func envName(key string) string {
 }
 
 // Load builds the effective configuration: defaults, then the file (when
-// path is not empty), then the environment, then the flags that were set.
+// path is not empty), then op-node's OP_NODE_* variables, then opal's
+// OPAL_* variables, then the flags that were set. op-node's flags and
+// variables that opal accepts without effect end up in Config.Ignored; a
+// value opal cannot honour is an error naming the flag or variable.
 func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	k := koanf.New(".")
 	if path != "" {
@@ -192,6 +148,10 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 		}
 	}
 	if err := loadP2PEnv(k, environ); err != nil {
+		return nil, err
+	}
+	opNode := newOpNodeInput()
+	if err := opNode.loadEnv(k, environ); err != nil {
 		return nil, err
 	}
 	keys := envKeys()
@@ -209,11 +169,16 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	if fs != nil {
 		var ferr error
 		fs.Visit(func(f *pflag.Flag) {
-			key, ok := flagKeys[f.Name]
-			if !ok || ferr != nil {
+			if ferr != nil {
 				return
 			}
-			ferr = k.Set(key, f.Value.String())
+			if isOpNode, err := opNode.loadFlag(k, f); isOpNode {
+				ferr = err
+				return
+			}
+			if key, ok := flagKeys[f.Name]; ok {
+				ferr = k.Set(key, f.Value.String())
+			}
 		})
 		if ferr != nil {
 			return nil, ferr
@@ -224,6 +189,10 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 		if err := loadABFlags(k, fs); err != nil {
 			return nil, err
 		}
+	}
+	ignored, safeDBDataDir, err := opNode.judge(k)
+	if err != nil {
+		return nil, err
 	}
 	// Plugin defaults are filled in per field after merging, so that a
 	// section that only sets path (an external plugin) does not inherit the
@@ -250,7 +219,7 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	cfg := Default()
 	cfg.Plugins = map[string]Plugin{}
 	var md mapstructure.Metadata
-	err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
+	err = k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToWeakSliceHookFunc(","),
@@ -267,7 +236,14 @@ func Load(path string, fs *pflag.FlagSet, environ []string) (*Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := opNode.check(cfg); err != nil {
+		return nil, err
+	}
+	cfg.safeDBDataDir = safeDBDataDir
 	cfg.Ignored = IgnoredFlags(fs)
+	for name, why := range ignored {
+		cfg.Ignored[name] = why
+	}
 	return cfg, nil
 }
 

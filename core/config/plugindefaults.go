@@ -21,17 +21,30 @@ func (c *Config) NodeDefaults(s *pluginhost.Spec) error {
 		if c.L1.Beacon != "" {
 			defaults["beacon"] = c.L1.Beacon
 		}
+		if len(c.L1.BeaconFallbacks) > 0 {
+			defaults["beacon_fallbacks"] = c.L1.BeaconFallbacks
+		}
+		if c.L1.PollInterval > 0 {
+			defaults["poll_interval"] = c.L1.PollInterval.String()
+		}
+		if c.L1.RPCRateLimit > 0 {
+			defaults["rate_limit"] = c.L1.RPCRateLimit
+		}
 	case sdk.Engine:
 		defaults["url"] = c.L2.Engine
 		if c.L2.JWTSecret != "" {
 			defaults["jwt_secret"] = c.L2.JWTSecret
 		}
+		if c.L2.EngineRPCTimeout > 0 {
+			defaults["timeout"] = c.L2.EngineRPCTimeout.String()
+		}
 	case sdk.OriginSelector:
 		defaults["l1_confs"] = c.Sequencer.L1Confs
 	case sdk.P2P:
 		// op-node keeps its key and stores in the working directory; with
-		// a data directory they go there.
-		if c.DataDir != "" {
+		// a data directory they go there (not when the data directory is
+		// op-node's --safedb.path, which op-node does not use for them).
+		if c.DataDir != "" && !c.safeDBDataDir {
 			defaults["data_dir"] = c.DataDir
 		}
 		defaults["log_level"] = c.Log.Level
