@@ -251,3 +251,93 @@ func TestUnknownForkRefusesStart(t *testing.T) {
 		t.Fatalf("start with an unknown active fork: %v", err)
 	}
 }
+
+// rpcRaw posts one JSON-RPC request as op-node's clients write it and
+// returns the raw result and error message.
+func rpcRaw(t *testing.T, addr, body string) (json.RawMessage, string) {
+	t.Helper()
+	resp, err := http.Post("http://"+addr, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Error != nil {
+		return nil, out.Error.Message
+	}
+	return out.Result, ""
+}
+
+// The op-node RPC methods answer op-node-shaped requests with op-node's
+// field names and encodings: block refs with decimal numbers, 0x-hex
+// roots, snake_case sync status and rollup config.
+func TestOpNodeShapedRPC(t *testing.T) {
+	chain := sdktest.NewL1Chain(6)
+	n := fakeNode(t, t.TempDir(), chain)
+	waitFor(t, "safe head 6", func() bool { return n.Heads().Safe.Number == 6 })
+	addr := n.RPCAddr()
+	keys := func(raw json.RawMessage, want ...string) map[string]json.RawMessage {
+		t.Helper()
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		for _, k := range want {
+			if _, ok := m[k]; !ok {
+				t.Errorf("answer %s lacks %q", raw, k)
+			}
+		}
+		return m
+	}
+	refKeys := []string{"hash", "number", "parentHash", "timestamp", "l1origin", "sequenceNumber"}
+
+	res, msg := rpcRaw(t, addr, `{"jsonrpc":"2.0","id":1,"method":"optimism_outputAtBlock","params":["0x3"]}`)
+	if msg != "" {
+		t.Fatalf("optimism_outputAtBlock: %s", msg)
+	}
+	out := keys(res, "version", "outputRoot", "blockRef", "withdrawalStorageRoot", "stateRoot", "syncStatus")
+	ref := keys(out["blockRef"], refKeys...)
+	if string(ref["number"]) != "3" || !strings.HasPrefix(string(out["outputRoot"]), `"0x`) || len(out["version"]) != 68 {
+		t.Fatalf("outputAtBlock: %s", res)
+	}
+	keys(out["syncStatus"], "current_l1", "head_l1", "safe_l1", "finalized_l1", "unsafe_l2", "safe_l2", "finalized_l2")
+
+	res, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":2,"method":"optimism_rollupConfig","params":[]}`)
+	if msg != "" {
+		t.Fatalf("optimism_rollupConfig: %s", msg)
+	}
+	rc := keys(res, "genesis", "block_time", "max_sequencer_drift", "seq_window_size", "channel_timeout", "l1_chain_id", "l2_chain_id",
+		"batch_inbox_address", "deposit_contract_address", "l1_system_config_address")
+	keys(rc["genesis"], "l1", "l2", "l2_time", "system_config")
+
+	res, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":3,"method":"optimism_safeHeadAtL1Block","params":["0x4"]}`)
+	if msg != "" {
+		t.Fatalf("optimism_safeHeadAtL1Block: %s", msg)
+	}
+	sh := keys(res, "l1Block", "safeHead")
+	keys(sh["safeHead"], "hash", "number")
+
+	if res, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":4,"method":"optimism_version","params":[]}`); msg != "" || string(res) != `"test"` {
+		t.Fatalf("optimism_version: %s %s", res, msg)
+	}
+	if res, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":5,"method":"admin_sequencerActive","params":[]}`); msg != "" || string(res) != "false" {
+		t.Fatalf("admin_sequencerActive on a verifier: %s %s", res, msg)
+	}
+	if res, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":6,"method":"admin_resetDerivationPipeline","params":[]}`); msg != "" || string(res) != "null" {
+		t.Fatalf("admin_resetDerivationPipeline: %s %s", res, msg)
+	}
+	waitFor(t, "safe head 6 again after the reset", func() bool { return n.Heads().Safe.Number == 6 })
+	// A verifier has no sequencer to start or stop: an error, as op-node.
+	if _, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":7,"method":"admin_startSequencer","params":["0x`+strings.Repeat("00", 32)+`"]}`); msg == "" {
+		t.Fatal("admin_startSequencer on a verifier succeeded")
+	}
+	if _, msg = rpcRaw(t, addr, `{"jsonrpc":"2.0","id":8,"method":"admin_stopSequencer","params":[]}`); msg == "" {
+		t.Fatal("admin_stopSequencer on a verifier succeeded")
+	}
+}
