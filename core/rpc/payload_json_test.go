@@ -29,9 +29,9 @@ func decodeMap(t *testing.T, b []byte) map[string]any {
 	return m
 }
 
-// The payload JSON of admin_postUnsafePayload (sdk/eth) is go-ethereum's Engine API type's (the format
-// op-node and the engines read: hex quantities and bytes), and reads back
-// unchanged.
+// The payload JSON that admin_postUnsafePayload reads (sdk/eth) is what
+// go-ethereum's Engine API type writes, the format op-node and the engines
+// use (hex quantities and bytes), and it reads back unchanged.
 func TestPayloadJSONIsTheEngineAPIs(t *testing.T) {
 	root := common.Hash{0xaa}
 	p := eth.ExecutionPayload{
