@@ -89,22 +89,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func rpcCall(t *testing.T, addr, method string, params ...any) json.RawMessage {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	resp, err := http.Post("http://"+addr, "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
+	res, msg := rpcRaw(t, addr, string(body))
+	if msg != "" {
+		t.Fatalf("%s: %s", method, msg)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct{ Message string }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	if out.Error != nil {
-		t.Fatalf("%s: %s", method, out.Error.Message)
-	}
-	return out.Result
+	return res
 }
 
 // Derivation runs end to end through the loop: every L1 block becomes a
