@@ -27,6 +27,13 @@ func sameChain(t *testing.T, s *stack.Stack, v *node.Node, upTo uint64) {
 		t.Fatal(err)
 	}
 	defer seqL2.Close()
+	// The verifier's heads may be a dispatch ahead of what its engine was
+	// told (the head update rides on the next build, or settles when
+	// derivation stops stepping): wait for the engine to hold upTo.
+	waitUntil(t, 10*time.Second, fmt.Sprintf("the verifier's engine to hold block %d", upTo), func() bool {
+		_, err := v.EngineBlockHash(context.Background(), upTo)
+		return err == nil
+	})
 	for num := uint64(1); num <= upTo; num++ {
 		want, err := seqL2.HeaderByNumber(context.Background(), bigU(num))
 		if err != nil {

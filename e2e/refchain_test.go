@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/opalnode/opal/core/config"
 	"github.com/opalnode/opal/core/node"
 	"github.com/opalnode/opal/internal/vectors"
+	"github.com/opalnode/opal/sdk"
 	"github.com/opalnode/opal/sdk/rollup"
 )
 
@@ -46,15 +49,23 @@ func expectedBlocks(t *testing.T, dir string) map[uint64]refBlock {
 	return out
 }
 
-// opal, as a verifier with its default plugins, follows the chain the
-// reference op-node and op-batcher made, and reproduces every L2 block hash.
-func TestRefchainVerifier(t *testing.T) {
-	dir := filepath.Join(vectors.Dir(t), "refchain")
-	want := expectedBlocks(t, dir)
+// refchainRun is a verifier on the shared refchain: its L1 imported into a
+// geth, a fresh op-geth as its engine behind a call-counting proxy.
+type refchainRun struct {
+	node    *node.Node
+	l2      *gethNode
+	want    map[uint64]refBlock
+	counter *engineCounter
+	started time.Time
+}
 
+func startRefchain(t *testing.T, adjust func(*config.Config), self func(sdk.Kind, string) (*exec.Cmd, error)) *refchainRun {
+	t.Helper()
+	dir := filepath.Join(vectors.Dir(t), "refchain")
+	r := &refchainRun{want: expectedBlocks(t, dir)}
 	l1 := startGeth(t, readGenesis(t, filepath.Join(dir, "l1-genesis.json")), false)
 	l1.importChain(t, filepath.Join(dir, "l1-chain.rlp.gz"))
-	l2 := startGeth(t, readGenesis(t, filepath.Join(dir, "l2-genesis.json")), true)
+	r.l2 = startGeth(t, readGenesis(t, filepath.Join(dir, "l2-genesis.json")), true)
 
 	rc, err := rollup.Load(filepath.Join(dir, "rollup.json"))
 	if err != nil {
@@ -63,59 +74,144 @@ func TestRefchainVerifier(t *testing.T) {
 	cfg := config.Default()
 	cfg.L1.RPC = l1.http
 	// Every Engine API call goes through a counting proxy.
-	counter := newEngineCounter(t, l2.auth)
-	cfg.L2.Engine = counter.URL
-	cfg.L2.JWTSecret = l2.jwtFile
+	r.counter = newEngineCounter(t, r.l2.auth)
+	cfg.L2.Engine = r.counter.URL
+	cfg.L2.JWTSecret = r.l2.jwtFile
 	cfg.Rollup.L1ChainConfig = filepath.Join(dir, "l1-genesis.json")
 	cfg.RPC.Port = 0
 	cfg.DataDir = t.TempDir()
 	cfg.P2P.Disable = true // the refchain is old: its blocks are past gossip's time window
+	if adjust != nil {
+		adjust(cfg)
+	}
 	l1cc := readGenesis(t, filepath.Join(dir, "l1-genesis.json")).Config
-	n, err := node.New(node.Options{Config: cfg, Rollup: rc, L1ChainConfig: l1cc, Catalog: builtin.Catalog(), Version: "e2e",
-		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: testWriter{t}})})
+	r.node, err = node.New(node.Options{Config: cfg, Rollup: rc, L1ChainConfig: l1cc, Catalog: builtin.Catalog(), Version: "e2e",
+		SelfCommand: self, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: testWriter{t}})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	if err := n.Start(context.Background()); err != nil {
+	r.started = time.Now()
+	if err := r.node.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer n.Stop()
+	t.Cleanup(r.node.Stop)
+	return r
+}
+
+// checkHashes compares the engine's blocks 1..600 with the reference.
+func (r *refchainRun) checkHashes(t *testing.T) {
+	t.Helper()
+	// The node's safe head can be a moment ahead of the engine's
+	// canonical head (see enginectl.Settle).
+	waitUntil(t, 10*time.Second, "the engine's head at block 600", func() bool {
+		return r.l2.eth.BlockChain().CurrentBlock().Number.Uint64() >= 600
+	})
+	mismatch := 0
+	for num := uint64(1); num <= 600; num++ {
+		got := r.l2.eth.BlockChain().GetHeaderByNumber(num)
+		if got == nil {
+			t.Fatalf("L2 block %d missing", num)
+		}
+		if got.Hash() != r.want[num].Hash {
+			mismatch++
+			if mismatch <= 5 {
+				t.Errorf("L2 block %d: hash %s, reference %s", num, got.Hash(), r.want[num].Hash)
+			}
+		}
+	}
+	if mismatch > 0 {
+		t.Fatalf("%d of 600 block hashes differ from the reference", mismatch)
+	}
+}
+
+// opal, as a verifier with its default plugins, follows the chain the
+// reference op-node and op-batcher made, and reproduces every L2 block hash.
+func TestRefchainVerifier(t *testing.T) {
+	r := startRefchain(t, nil, nil)
+	n := r.node
 	deadline := time.Now().Add(3 * time.Minute)
 	for n.Heads().Safe.Number < 600 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	safe := n.Heads().Safe
-	t.Logf("safe head %d after %v", safe.Number, time.Since(start).Round(time.Millisecond))
-	mismatch := 0
-	for num := uint64(1); num <= safe.Number && num <= 600; num++ {
-		got, err := l2.eth.BlockChain().GetHeaderByNumber(num), error(nil)
-		if got == nil || err != nil {
-			t.Fatalf("L2 block %d missing", num)
-		}
-		if got.Hash() != want[num].Hash {
-			mismatch++
-			if mismatch <= 5 {
-				t.Errorf("L2 block %d: hash %s, reference %s", num, got.Hash(), want[num].Hash)
-			}
-		}
-	}
+	t.Logf("safe head %d after %v", safe.Number, time.Since(r.started).Round(time.Millisecond))
 	if safe.Number < 600 {
 		t.Fatalf("safe head reached %d of 600", safe.Number)
 	}
-	if mismatch > 0 {
-		t.Fatalf("%d of 600 block hashes differ from the reference", mismatch)
-	}
+	r.checkHashes(t)
 	// A derived block costs three Engine API calls: forkchoiceUpdated
 	// with its attributes (which also makes the block before it the
 	// head), getPayload and newPayload. A forkchoiceUpdated of its own
 	// comes only where derivation stops: once at the start (a fresh
 	// engine has no safe or finalized label yet) and once caught up.
-	calls, total := counter.engineCalls()
+	calls, total := r.counter.engineCalls()
 	perBlock := float64(total) / float64(safe.Number)
 	t.Logf("%d Engine API calls for %d derived blocks: %.3f per block %v; %d forkchoiceUpdated without attributes",
-		total, safe.Number, perBlock, calls, counter.calls[fcuWithoutAttributes])
+		total, safe.Number, perBlock, calls, r.counter.calls[fcuWithoutAttributes])
 	if total > 3*int(safe.Number)+2 {
 		t.Fatalf("%d Engine API calls for %d derived blocks (%.3f per block), want at most 3 per block and 2 more: %v", total, safe.Number, perBlock, calls)
 	}
+}
+
+// The refchain verifier with its L1 source, deriver and engine client as
+// plugin processes, one of which is killed with SIGKILL 20 times during
+// the sync, at seeded random heights: every time the host restarts it and
+// derivation goes on. Safe never goes back, the heads keep their order,
+// and the chain ends on the reference's 600 hashes.
+func TestRefchainSurvivesPluginKills(t *testing.T) {
+	bin := buildOpal(t)
+	kinds := []sdk.Kind{sdk.Deriver, sdk.L1Source, sdk.Engine}
+	r := startRefchain(t, func(c *config.Config) {
+		for _, k := range kinds {
+			p := c.Plugins[string(k)]
+			p.Mode = "process"
+			c.Plugins[string(k)] = p
+		}
+	}, func(kind sdk.Kind, name string) (*exec.Cmd, error) {
+		return exec.Command(bin, "plugin", "serve", string(kind), "--name", name), nil
+	})
+	n := r.node
+	rng := rand.New(rand.NewPCG(17, 4))
+	var lastSafe uint64
+	check := func() {
+		h := n.Heads()
+		if h.Safe.Number < lastSafe || h.Unsafe.Number < h.Safe.Number || h.Finalized.Number > h.Safe.Number {
+			t.Fatalf("heads out of order or safe went back (was %d): %+v", lastSafe, h)
+		}
+		lastSafe = h.Safe.Number
+	}
+	kills := map[sdk.Kind]int64{}
+	deadline := time.Now().Add(4 * time.Minute)
+	for i := 0; i < 20; i++ {
+		at := uint64(20 + i*28 + rng.IntN(20)) // spread over blocks 20..600
+		kind := kinds[rng.IntN(len(kinds))]
+		inst := n.Plugins()[kind]
+		for (n.Heads().Safe.Number < at || !inst.Status().Up) && time.Now().Before(deadline) {
+			check()
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !inst.Kill() {
+			t.Fatalf("kill %d: the %s plugin is not a running process", i+1, kind)
+		}
+		kills[kind]++
+	}
+	for n.Heads().Safe.Number < 600 && time.Now().Before(deadline) {
+		check()
+		time.Sleep(20 * time.Millisecond)
+	}
+	check()
+	restarts := map[sdk.Kind]int64{}
+	for _, k := range kinds {
+		restarts[k] = n.Plugins()[k].Status().Restarts
+	}
+	t.Logf("safe head %d after %v; kills %v, restarts %v", n.Heads().Safe.Number, time.Since(r.started).Round(time.Millisecond), kills, restarts)
+	if n.Heads().Safe.Number < 600 {
+		t.Fatalf("safe head reached %d of 600 with kills %v and restarts %v", n.Heads().Safe.Number, kills, restarts)
+	}
+	for _, k := range kinds {
+		if restarts[k] < kills[k] {
+			t.Fatalf("%s killed %d times, restarted %d", k, kills[k], restarts[k])
+		}
+	}
+	r.checkHashes(t)
 }
