@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/opalnode/opal/builtin"
@@ -214,4 +216,88 @@ func TestRefchainSurvivesPluginKills(t *testing.T) {
 		}
 	}
 	r.checkHashes(t)
+}
+
+// `opal run` on the refchain, SIGKILLed 10 times during the sync at seeded
+// random heights and restarted on the same data dir and engine: every
+// restart resumes near where the killed process was (never from genesis),
+// and the last one ends on the reference's 600 hashes.
+func TestRefchainOpalSurvivesKills(t *testing.T) {
+	bin := buildOpal(t)
+	dir := filepath.Join(vectors.Dir(t), "refchain")
+	want := expectedBlocks(t, dir)
+	l1 := startGeth(t, readGenesis(t, filepath.Join(dir, "l1-genesis.json")), false)
+	l1.importChain(t, filepath.Join(dir, "l1-chain.rlp.gz"))
+	l2 := startGeth(t, readGenesis(t, filepath.Join(dir, "l2-genesis.json")), true)
+	dataDir := t.TempDir()
+	port := freePort(t)
+	args := []string{"run", "--l1", l1.http, "--l2", l2.auth, "--l2.jwt-secret", l2.jwtFile,
+		"--rollup.config", filepath.Join(dir, "rollup.json"), "--rollup.l1-chain-config", filepath.Join(dir, "l1-genesis.json"),
+		"--p2p.disable", "--rpc.port", fmt.Sprint(port), "--data-dir", dataDir, "--log.level", "warn"}
+	safeOf := func() (uint64, bool) {
+		var st struct {
+			Safe struct {
+				Number uint64 `json:"number"`
+			} `json:"safe_l2"`
+		}
+		cl, err := gethrpc.Dial(fmt.Sprintf("http://127.0.0.1:%d", port))
+		if err != nil {
+			return 0, false
+		}
+		defer cl.Close()
+		if err := cl.Call(&st, "optimism_syncStatus"); err != nil {
+			return 0, false
+		}
+		return st.Safe.Number, true
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	rng := rand.New(rand.NewPCG(5, 11))
+	var killedAt, resumedAt []uint64
+	cmd := start()
+	for i := 0; i < 10; i++ {
+		at := uint64(30 + i*55 + rng.IntN(25))
+		var safe uint64
+		waitUntil(t, 60*time.Second, fmt.Sprintf("safe head %d before kill %d", at, i+1), func() bool {
+			s, ok := safeOf()
+			safe = s
+			return ok && s >= at
+		})
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		killedAt = append(killedAt, safe)
+		cmd = start()
+		var first uint64
+		waitUntil(t, 30*time.Second, fmt.Sprintf("restart %d serving", i+1), func() bool {
+			s, ok := safeOf()
+			first = s
+			return ok
+		})
+		resumedAt = append(resumedAt, first)
+		if first == 0 || first+64 < safe {
+			t.Fatalf("restart %d resumed at safe %d, killed at %d: not from its store", i+1, first, safe)
+		}
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitUntil(t, 90*time.Second, "safe head 600 after the kills", func() bool { s, ok := safeOf(); return ok && s >= 600 })
+	waitUntil(t, 10*time.Second, "the engine's head at block 600", func() bool {
+		return l2.eth.BlockChain().CurrentBlock().Number.Uint64() >= 600
+	})
+	for num := uint64(1); num <= 600; num++ {
+		if got := l2.eth.BlockChain().GetHeaderByNumber(num); got == nil || got.Hash() != want[num].Hash {
+			t.Fatalf("L2 block %d differs from the reference after the kills", num)
+		}
+	}
+	t.Logf("10 kills at safe heads %v; the restarts resumed at %v", killedAt, resumedAt)
 }
