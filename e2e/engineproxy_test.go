@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -17,6 +18,9 @@ import (
 // authenticated RPC that counts the Engine API calls (engine_*) by method.
 type engineCounter struct {
 	URL string
+	// down, while set, drops every connection unanswered: the engine is
+	// unreachable.
+	down atomic.Bool
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -35,6 +39,16 @@ func newEngineCounter(t *testing.T, target string) *engineCounter {
 	c := &engineCounter{calls: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.down.Load() {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+			http.Error(w, "unreachable", http.StatusBadGateway)
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		c.count(body)

@@ -301,3 +301,37 @@ func TestRefchainOpalSurvivesKills(t *testing.T) {
 	}
 	t.Logf("10 kills at safe heads %v; the restarts resumed at %v", killedAt, resumedAt)
 }
+
+// The engine unreachable for 30 s in the middle of the sync, then back:
+// opal waits and retries (its heads stay where they were, nothing goes
+// back), says so in its plugin status, and goes on by itself to the
+// reference's 600 hashes.
+func TestRefchainEngineUnreachable(t *testing.T) {
+	r := startRefchain(t, nil, nil)
+	n := r.node
+	waitUntil(t, 60*time.Second, "safe head 200", func() bool { return n.Heads().Safe.Number >= 200 })
+	r.counter.down.Store(true)
+	downAt := n.Heads()
+	t.Logf("engine unreachable from safe head %d", downAt.Safe.Number)
+	outage := time.Now().Add(30 * time.Second)
+	var lastErr string
+	for time.Now().Before(outage) {
+		h := n.Heads()
+		if h.Safe.Number < downAt.Safe.Number || h.Unsafe.Number < h.Safe.Number {
+			t.Fatalf("heads moved back while the engine was unreachable: %+v, were %+v", h, downAt)
+		}
+		if err := n.DerivationHalted(); err != nil {
+			t.Fatalf("derivation halted on an unreachable engine: %v", err)
+		}
+		if e := n.Plugins()[sdk.Engine].Status().LastError; e != "" {
+			lastErr = e
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	during := n.Heads().Safe.Number
+	r.counter.down.Store(false)
+	t.Logf("engine back at safe head %d (moved %d while down); the engine plugin's last error: %q", during, during-downAt.Safe.Number, lastErr)
+	waitUntil(t, 60*time.Second, "safe head 600 after the outage", func() bool { return n.Heads().Safe.Number >= 600 })
+	t.Logf("safe head 600 %v after the engine came back", time.Since(outage).Round(time.Millisecond))
+	r.checkHashes(t)
+}

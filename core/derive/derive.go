@@ -143,6 +143,10 @@ type Derivation struct {
 	stopErr error
 
 	needReset bool
+	// unapplied: attributes the engine could not take for a temporary
+	// reason (unreachable, syncing). The deriver handed them out already
+	// and will not again, so they are applied before it is stepped.
+	unapplied *sdkderiver.DerivedAttributes
 	halted    error
 	// haltedPub is halted, for readers off the loop (Halted).
 	haltedPub atomic.Pointer[error]
@@ -243,11 +247,17 @@ func (d *Derivation) step(ctx context.Context) {
 	}
 	for i := 0; i < stepsPerDispatch; i++ {
 		parent := d.heads.Get().PendingSafe
-		res, err := d.deriver.Step(ctx, parent)
-		if err != nil {
-			d.handleErr(ctx, "step", err)
-			return
+		var res sdkderiver.StepResult
+		if u := d.unapplied; u != nil && u.Parent == parent {
+			res = sdkderiver.StepResult{Outcome: sdkderiver.Attributes, Attributes: u, Origin: d.origin}
+		} else {
+			var err error
+			if res, err = d.deriver.Step(ctx, parent); err != nil {
+				d.handleErr(ctx, "step", err)
+				return
+			}
 		}
+		d.unapplied = nil
 		d.origin = res.Origin
 		d.metrics.DerivationOrigin.Set(float64(res.Origin.Number))
 		switch res.Outcome {
@@ -296,6 +306,10 @@ func (d *Derivation) step(ctx context.Context) {
 				continue
 			}
 			if err != nil {
+				if !errors.Is(err, eth.ErrReset) && !errors.Is(err, eth.ErrCritical) {
+					// Temporary: the same attributes are applied on retry.
+					d.unapplied = res.Attributes
+				}
 				d.handleErr(ctx, "process attributes", err)
 				return
 			}
@@ -381,6 +395,7 @@ func (d *Derivation) reset(ctx context.Context) error {
 	if err := d.heads.Reset(start.heads, "derivation reset"); err != nil {
 		return err
 	}
+	d.unapplied = nil // the deriver derives them again from the new start
 	if err := d.deriver.Reset(ctx, start.req); err != nil {
 		return fmt.Errorf("deriver reset: %w", err)
 	}

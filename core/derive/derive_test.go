@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/opalnode/opal/core/enginectl"
 	"github.com/opalnode/opal/core/heads"
@@ -20,9 +22,9 @@ import (
 )
 
 // steps counts step requests: the test is the loop.
-type steps struct{ n int }
+type steps struct{ n atomic.Int64 }
 
-func (s *steps) RequestStep() { s.n++ }
+func (s *steps) RequestStep() { s.n.Add(1) }
 
 type rig struct {
 	d     *Derivation
@@ -71,9 +73,9 @@ func (r *rig) head(ctx context.Context, ref eth.L1BlockRef) {
 func (r *rig) run(t *testing.T, ctx context.Context) {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
-		before := r.loop.n
+		before := r.loop.n.Load()
 		r.d.OnEvent(ctx, loop.Step{})
-		if r.loop.n == before {
+		if r.loop.n.Load() == before {
 			return
 		}
 	}
@@ -369,5 +371,48 @@ func TestStopAtHaltsBeforeTheBlock(t *testing.T) {
 	r.d.OnEvent(ctx, loop.Step{})
 	if got := r.heads.Get().PendingSafe; got.Number != 3 {
 		t.Fatalf("derived past the stop: %v", got)
+	}
+}
+
+// flaky fails every third ProcessDerived with a temporary error, as an
+// unreachable engine does.
+type flaky struct {
+	Engine
+	calls int
+	seen  []*sdkderiver.DerivedAttributes
+}
+
+func (f *flaky) ProcessDerived(ctx context.Context, da *sdkderiver.DerivedAttributes) error {
+	f.calls++
+	f.seen = append(f.seen, da)
+	if f.calls%3 == 0 {
+		return fmt.Errorf("engine unreachable: %w", eth.ErrTemporary)
+	}
+	return f.Engine.ProcessDerived(ctx, da)
+}
+
+// Attributes the engine could not take for a temporary reason are applied
+// on the retry, the same ones: the deriver has handed them out and does
+// not derive them again, so asking it for new ones would skip a block (in
+// Holocene, drop its batches).
+func TestTemporaryEngineErrorRetriesTheSameAttributes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := sdktest.NewL1Chain(10)
+	r := newRig(t, chain)
+	eng := &flaky{Engine: r.d.eng}
+	r.d.eng = eng
+	r.head(ctx, eth.HeaderRef(chain.Head().Header()))
+	for i := 0; i < 200 && r.heads.Get().Safe.Number < 10; i++ {
+		r.d.retryAt = time.Time{} // no waiting for the backoff here
+		r.d.OnEvent(ctx, loop.Step{})
+	}
+	if got := r.heads.Get().Safe.Number; got != 10 {
+		t.Fatalf("safe head %d after %d engine calls, want 10", got, eng.calls)
+	}
+	for i := 2; i < len(eng.seen); i += 3 {
+		if i+1 < len(eng.seen) && eng.seen[i+1] != eng.seen[i] {
+			t.Fatalf("call %d failed; the retry applied other attributes (parent %v, not %v)", i+1, eng.seen[i+1].Parent, eng.seen[i].Parent)
+		}
 	}
 }
