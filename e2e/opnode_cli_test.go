@@ -47,20 +47,7 @@ func (l *logBuffer) String() string {
 func startLogged(t *testing.T, cmd *exec.Cmd) *logBuffer {
 	t.Helper()
 	out := &logBuffer{t: t}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	startProcessTo(t, cmd, out)
 	return out
 }
 

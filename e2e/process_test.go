@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -36,7 +37,13 @@ func buildOpal(t *testing.T) string {
 // interrupts it, killing it if it has not exited within 10 s.
 func startProcess(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
-	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
+	startProcessTo(t, cmd, testWriter{t})
+}
+
+// startProcessTo is startProcess with the output written to out.
+func startProcessTo(t *testing.T, cmd *exec.Cmd, out io.Writer) {
+	t.Helper()
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

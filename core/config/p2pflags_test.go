@@ -1,34 +1,10 @@
 package config
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/opalnode/opal/sdk"
 )
-
-// p2pTableOf returns the p2p plugin's table as the plugin receives it.
-func p2pTableOf(t *testing.T, cfg *Config) map[string]any {
-	t.Helper()
-	specs, err := cfg.Specs(PluginConfigJSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range specs {
-		if specs[i].Kind != sdk.P2P {
-			continue
-		}
-		if err := cfg.NodeDefaults(&specs[i]); err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(specs[i].Config, &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	return nil
-}
 
 // op-node's --p2p.* flags and OP_NODE_P2P_* variables land, typed, in the
 // p2p plugin's table; flags win over variables, variables over the file.
@@ -43,7 +19,7 @@ func TestP2PFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := p2pTableOf(t, cfg)
+	got := pluginTable(t, cfg, sdk.P2P)
 	want := map[string]any{
 		"listen_tcp": 3333.0, "useragent": "env", "peers_lo": 3.0, "ban_peers": false,
 		"static": "/ip4/127.0.0.1/tcp/1/p2p/16Uiu2HAm", "no_discovery": true, "ban_threshold": -50.5,
@@ -72,7 +48,7 @@ func TestP2PDisable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p2pTableOf(t, cfg); got != nil {
+		if got := pluginTable(t, cfg, sdk.P2P); got != nil {
 			t.Errorf("%s: p2p still loaded with %v", name, got)
 		}
 	}
@@ -80,7 +56,7 @@ func TestP2PDisable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p2pTableOf(t, cfg) == nil {
+	if pluginTable(t, cfg, sdk.P2P) == nil {
 		t.Fatal("p2p is on by default, as in op-node")
 	}
 }

@@ -36,14 +36,9 @@ func (c *conn) fetchHeader(ctx context.Context, id blockID) (*types.Header, comm
 			return err
 		}
 		var raw json.RawMessage
-		if err := ep.call(ctx, &raw, id.method(), id.arg(), false); err != nil {
-			if notFoundAnswer(err) {
-				return notFound(ep.name, id)
-			}
+		err := ep.call(ctx, &raw, id.method(), id.arg(), false)
+		if err := answer(ep, id, raw, err); err != nil {
 			return err
-		}
-		if isNull(raw) {
-			return notFound(ep.name, id)
 		}
 		claimed, err := claimedHash(ep.name, id, raw)
 		if err != nil {
@@ -93,13 +88,8 @@ func (c *conn) fetchBlockFrom(ctx context.Context, ep *endpoint, id blockID) (*b
 	var raw json.RawMessage
 	err := ep.call(ctx, &raw, id.method(), id.arg(), true)
 	wg.Wait()
-	switch {
-	case err != nil && notFoundAnswer(err):
-		return nil, notFound(ep.name, id)
-	case err != nil:
+	if err := answer(ep, id, raw, err); err != nil {
 		return nil, err
-	case isNull(raw):
-		return nil, notFound(ep.name, id)
 	}
 	h, hash, txs, err := decodeBlock(ep.name, id, raw, c.s.trust)
 	if err != nil {
@@ -150,15 +140,26 @@ func (c *conn) fetchBlockFrom(ctx context.Context, ep *endpoint, id blockID) (*b
 	return newBlock(h, hash, txs, rs), nil
 }
 
-// blockReceipts interprets an eth_getBlockReceipts answer.
-func (c *conn) blockReceipts(ep *endpoint, id blockID, raw json.RawMessage, err error) ([]*types.Receipt, error) {
+// answer sorts the outcome of a call about block id: an endpoint's way of
+// saying it has no such block, or a null result, is notFound; other errors
+// are returned as they are.
+func answer(ep *endpoint, id blockID, raw json.RawMessage, err error) error {
 	switch {
 	case err != nil && notFoundAnswer(err):
-		return nil, notFound(ep.name, id)
+		return notFound(ep.name, id)
 	case err != nil:
-		return nil, err
+		return err
 	case isNull(raw):
-		return nil, notFound(ep.name, id)
+		return notFound(ep.name, id)
+	}
+	return nil
+}
+
+// blockReceipts interprets an eth_getBlockReceipts answer (or another
+// method's plain list of receipts).
+func (c *conn) blockReceipts(ep *endpoint, id blockID, raw json.RawMessage, err error) ([]*types.Receipt, error) {
+	if err := answer(ep, id, raw, err); err != nil {
+		return nil, err
 	}
 	var rs []*types.Receipt
 	if err := json.Unmarshal(raw, &rs); err != nil {

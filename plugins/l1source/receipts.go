@@ -126,13 +126,11 @@ func (c *conn) wholeBlockReceipts(ctx context.Context, ep *endpoint, m receiptMe
 	default:
 		err = ep.call(ctx, &raw, m.String(), hash)
 	}
-	switch {
-	case err != nil && notFoundAnswer(err):
-		return nil, notFound(ep.name, id)
-	case err != nil:
+	if m != alchemyReceipts && m != debugRawReceipts {
+		return c.blockReceipts(ep, id, raw, err) // a plain list of receipts
+	}
+	if err := answer(ep, id, raw, err); err != nil {
 		return nil, err
-	case isNull(raw):
-		return nil, notFound(ep.name, id)
 	}
 	var rs []*types.Receipt
 	switch m {
@@ -151,10 +149,6 @@ func (c *conn) wholeBlockReceipts(ctx context.Context, ep *endpoint, m receiptMe
 		}
 		if rs, err = rawReceipts(encs, hash, number, txs); err != nil {
 			return nil, badData(ep.name, id.String(), "%s: %v", m, err)
-		}
-	default:
-		if err := json.Unmarshal(raw, &rs); err != nil {
-			return nil, badData(ep.name, id.String(), "decoding the %s answer: %v", m, err)
 		}
 	}
 	return rs, nil
