@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -554,12 +555,12 @@ func (in *opNodeInput) judge(k *koanf.Koanf) (ignored map[string]string, safeDBD
 		g := in.given[f]
 		switch f.policy {
 		case noEffect:
-			if len(f.accept) > 0 && !contains(f.accept, strings.ToLower(g.raw)) {
+			if len(f.accept) > 0 && !slices.Contains(f.accept, strings.ToLower(g.raw)) {
 				return nil, false, fmt.Errorf("%s %q: not a valid value (want %s)", g.source, g.raw, strings.Join(f.accept, ", "))
 			}
 			note(f, g.source, f.why)
 		case refused:
-			if !contains(f.accept, strings.ToLower(g.raw)) {
+			if !slices.Contains(f.accept, strings.ToLower(g.raw)) {
 				return nil, false, fmt.Errorf("%s %q: refused: %s", g.source, g.raw, f.refuse)
 			}
 			why := f.why
@@ -592,15 +593,6 @@ func (in *opNodeInput) check(cfg *Config) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // flagCategory is the help group of a flag of fs: op-node's category for

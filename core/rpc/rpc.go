@@ -251,9 +251,9 @@ type Server struct {
 	ln   net.Listener
 }
 
-// Limits bound what one client can make the server hold: zero fields
-// keep go-ethereum's defaults (5 MiB requests, batches of 1000 calls and
-// 25 MB) and no connection limit.
+// Limits bound what one client can make the server hold. A zero field
+// keeps go-ethereum's server default: 5 MiB requests and messages, no
+// batch limits, no connection limit (the node's config sets all four).
 type Limits struct {
 	// MaxRequestBytes is the largest HTTP request body, and the largest
 	// WebSocket message; larger HTTP requests get 413.
@@ -274,14 +274,7 @@ func Start(addr string, port int, apis []rpc.API, lim Limits, log hclog.Logger) 
 		srv.SetWebsocketReadLimit(int64(lim.MaxRequestBytes))
 	}
 	if lim.BatchLimit > 0 || lim.BatchMaxBytes > 0 {
-		items, size := lim.BatchLimit, lim.BatchMaxBytes
-		if items <= 0 {
-			items = 1000
-		}
-		if size <= 0 {
-			size = 25_000_000
-		}
-		srv.SetBatchLimits(items, size)
+		srv.SetBatchLimits(lim.BatchLimit, lim.BatchMaxBytes) // 0: that one unlimited
 	}
 	for _, api := range apis {
 		if err := srv.RegisterName(api.Namespace, api.Service); err != nil {
